@@ -1,0 +1,159 @@
+/**
+ * Cache keys: who asked, for what, in which response form. Two requests share a key exactly
+ * when upstream would give them the same answer (up to the version of the data).
+ */
+import type { RequestInfo } from "./request-info.ts";
+
+/**
+ * The shape of the answer the caller asked for with its Accept header.
+ * - `json`, `table`, `partial-metadata`, `discovery-v2`, `discovery-v2beta1`: JSON bodies
+ *   (`as=Table`, `as=PartialObjectMetadata[List]`, aggregated discovery `as=APIGroupDiscoveryList`).
+ * - `protobuf`: the caller accepts only protobuf, so its answers are opaque bytes.
+ * - `other`: a form this cache does not model (YAML, CBOR, other `as=` versions); do not cache it.
+ */
+export type ResponseForm =
+  | "json"
+  | "table"
+  | "partial-metadata"
+  | "discovery-v2"
+  | "discovery-v2beta1"
+  | "protobuf"
+  | "other";
+
+/** Query parameters that pick a version of the data or shape the stream, not the answer's content. */
+const IGNORED_PARAMS = new Set([
+  "resourceVersion",
+  "resourceVersionMatch",
+  "limit",
+  "continue",
+  "timeout",
+  "timeoutSeconds",
+  "watch",
+  "allowWatchBookmarks",
+  "sendInitialEvents",
+]);
+
+const PROTOBUF = "application/vnd.kubernetes.protobuf";
+/** Media ranges kube-apiserver answers with JSON. */
+const JSON_RANGES = new Set(["application/json", "application/*", "*/*"]);
+
+/** `as;g;v` of an Accept entry → the form kube-apiserver answers for it. */
+const AS_FORMS: Record<string, ResponseForm> = {
+  "Table;meta.k8s.io;v1": "table",
+  "PartialObjectMetadata;meta.k8s.io;v1": "partial-metadata",
+  "PartialObjectMetadataList;meta.k8s.io;v1": "partial-metadata",
+  "APIGroupDiscoveryList;apidiscovery.k8s.io;v2": "discovery-v2",
+  "APIGroupDiscoveryList;apidiscovery.k8s.io;v2beta1": "discovery-v2beta1",
+};
+
+interface AcceptEntry {
+  text: string;
+  mediaType: string;
+  params: Map<string, string>;
+}
+
+function parseAccept(accept: string | null): AcceptEntry[] {
+  if (accept === null) return [];
+  const entries: AcceptEntry[] = [];
+  for (const raw of accept.split(",")) {
+    const text = raw.trim();
+    if (text === "") continue;
+    const [mediaType = "", ...rest] = text.split(";");
+    const params = new Map<string, string>();
+    for (const param of rest) {
+      const eq = param.indexOf("=");
+      if (eq < 0) continue;
+      const value = param.slice(eq + 1).trim().replace(/^"(.*)"$/, "$1");
+      params.set(param.slice(0, eq).trim().toLowerCase(), value);
+    }
+    entries.push({ text, mediaType: mediaType.trim().toLowerCase(), params });
+  }
+  return entries;
+}
+
+function jsonFormOf(entry: AcceptEntry): ResponseForm {
+  const as = entry.params.get("as");
+  if (as === undefined) return "json";
+  return AS_FORMS[`${as};${entry.params.get("g") ?? ""};${entry.params.get("v") ?? ""}`] ?? "other";
+}
+
+/**
+ * The response form of a request, as it will be answered once `upstreamAccept` has dropped the
+ * protobuf alternatives: the first remaining Accept entry decides, as in kube-apiserver.
+ *
+ * @example
+ * responseForm("application/json;as=Table;v=v1;g=meta.k8s.io,application/json"); // "table"
+ * responseForm("application/vnd.kubernetes.protobuf,application/json"); // "json"
+ * responseForm("application/vnd.kubernetes.protobuf"); // "protobuf"
+ */
+export function responseForm(accept: string | null): ResponseForm {
+  const entries = parseAccept(accept);
+  const first = entries[0];
+  if (first === undefined) return "json";
+  if (!entries.some((entry) => JSON_RANGES.has(entry.mediaType))) {
+    return first.mediaType === PROTOBUF && !first.params.has("as") ? "protobuf" : "other";
+  }
+  const answered = entries.find((entry) => entry.mediaType !== PROTOBUF)!;
+  return JSON_RANGES.has(answered.mediaType) ? jsonFormOf(answered) : "other";
+}
+
+/**
+ * The Accept header to send upstream for a cacheable request: protobuf alternatives are dropped
+ * when the caller also takes JSON (client-go decodes by Content-Type), so the answer can be split
+ * and kept current from watches. Protobuf-only and unmodelled forms are sent unchanged.
+ *
+ * @example
+ * upstreamAccept("application/vnd.kubernetes.protobuf,application/json"); // "application/json"
+ * upstreamAccept("application/vnd.kubernetes.protobuf"); // "application/vnd.kubernetes.protobuf"
+ */
+export function upstreamAccept(accept: string | null): string | null {
+  if (accept === null) return null;
+  const form = responseForm(accept);
+  if (form === "protobuf" || form === "other") return accept;
+  const entries = parseAccept(accept);
+  if (!entries.some((entry) => entry.mediaType === PROTOBUF)) return accept;
+  return entries
+    .filter((entry) => entry.mediaType !== PROTOBUF)
+    .map((entry) => entry.text)
+    .join(",");
+}
+
+function answerQuery(url: URL): string {
+  const kept = [...url.searchParams].filter(([name]) => !IGNORED_PARAMS.has(name));
+  kept.sort(([a, av], [b, bv]) => (a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0));
+  return new URLSearchParams(kept).toString();
+}
+
+function key(identity: string, form: ResponseForm, path: string, url: URL): string {
+  // A JSON array keeps the parts unambiguous whatever characters an identity or path holds.
+  return JSON.stringify([identity, form, path, answerQuery(url)]);
+}
+
+/**
+ * The cache key of a GET, LIST or discovery request.
+ *
+ * @example
+ * const url = new URL("https://h/api/v1/namespaces/x/configmaps?limit=500&labelSelector=app%3Dweb");
+ * cacheKey("cn:system:node:edge-1", parseRequestInfo("GET", url), url, "json");
+ * // '["cn:system:node:edge-1","json","/api/v1/namespaces/x/configmaps","labelSelector=app%3Dweb"]'
+ */
+export function cacheKey(identity: string, info: RequestInfo, url: URL, form: ResponseForm): string {
+  return key(identity, form, info.path, url);
+}
+
+/**
+ * The cache key of the LIST that a watch keeps current: the same key as a LIST of the same
+ * resource, namespace and selectors, whether the watch came as `?watch=true` or `/watch/`.
+ *
+ * @example
+ * const url = new URL("https://h/api/v1/watch/namespaces/x/configmaps?resourceVersion=7");
+ * watchListKey("anonymous", parseRequestInfo("GET", url), url, "json");
+ * // equals cacheKey(...) of GET /api/v1/namespaces/x/configmaps
+ */
+export function watchListKey(identity: string, info: RequestInfo, url: URL, form: ResponseForm): string {
+  const segments = info.path.split("/");
+  // ["", prefix, (group,) version, "watch", ...] for the legacy form.
+  const watchAt = info.apiGroup === "" ? 3 : 4;
+  if (info.verb === "watch" && segments[watchAt] === "watch") segments.splice(watchAt, 1);
+  return key(identity, form, segments.join("/"), url);
+}

@@ -1,0 +1,74 @@
+/**
+ * Keeps a cached LIST current from the events of a watch on the same resource and selectors.
+ * Each event reads and writes at most one item, whatever the size of the list.
+ */
+import type { CacheStore } from "../storage/types.ts";
+import { toListItem } from "./list-body.ts";
+import type { WatchEvent } from "./watch-events.ts";
+
+const DECIMAL = /^\d+$/;
+
+/**
+ * Orders two resourceVersions when both are decimal (etcd revisions, the only kind kube-apiserver
+ * hands out); undefined otherwise, and then the event that arrives later wins.
+ */
+function compareResourceVersions(a: string, b: string): number | undefined {
+  if (!DECIMAL.test(a) || !DECIMAL.test(b)) return undefined;
+  const [x, y] = [BigInt(a), BigInt(b)];
+  return x === y ? 0 : x > y ? 1 : -1;
+}
+
+function resourceVersionOf(object: Record<string, unknown>): string {
+  const metadata = object.metadata;
+  if (typeof metadata !== "object" || metadata === null) return "";
+  const value = (metadata as Record<string, unknown>).resourceVersion;
+  return typeof value === "string" ? value : "";
+}
+
+/** The cached version already includes the event's change (same version, or a newer one). */
+function alreadyHas(cachedVersion: string, eventVersion: string): boolean {
+  const order = compareResourceVersions(cachedVersion, eventVersion);
+  return order === undefined ? cachedVersion !== "" && cachedVersion === eventVersion : order >= 0;
+}
+
+function isNewer(cachedVersion: string, eventVersion: string): boolean {
+  const order = compareResourceVersions(cachedVersion, eventVersion);
+  return order !== undefined && order > 0;
+}
+
+/**
+ * Applies one watch event to the cached list at `listKey`; returns true when the store changed.
+ * ADDED/MODIFIED upsert and DELETED removes, unless the cached item is newer; BOOKMARK sets the
+ * list's resourceVersion; ERROR, events without a name, and lists not cached change nothing.
+ *
+ * An applied event also moves the list's resourceVersion to the event's: the store offers no
+ * cheap read of the list's own version, and within one watch stream events come in
+ * resourceVersion order, so the event that passed the item check is the newest seen.
+ *
+ * @example
+ * applyWatchEvent(store, listKey, { type: "MODIFIED", object: { metadata: { namespace: "x", name: "cm", resourceVersion: "12" } } });
+ * // true: item "x/cm" now holds that object, and the list's resourceVersion is "12"
+ */
+export function applyWatchEvent(store: CacheStore, listKey: string, event: WatchEvent): boolean {
+  if (event.type === "ERROR" || !store.hasList(listKey)) return false;
+  const eventVersion = resourceVersionOf(event.object);
+
+  if (event.type === "BOOKMARK") {
+    if (eventVersion === "") return false;
+    store.setListResourceVersion(listKey, eventVersion);
+    return true;
+  }
+
+  const item = toListItem(event.object);
+  if (item === undefined) return false;
+  const cached = store.getListItem(listKey, item.key);
+  if (event.type === "DELETED") {
+    if (cached === undefined || isNewer(cached.resourceVersion, eventVersion)) return false;
+    store.deleteListItem(listKey, item.key);
+  } else {
+    if (cached !== undefined && alreadyHas(cached.resourceVersion, eventVersion)) return false;
+    store.upsertListItem(listKey, item);
+  }
+  if (eventVersion !== "") store.setListResourceVersion(listKey, eventVersion);
+  return true;
+}

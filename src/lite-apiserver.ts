@@ -1,0 +1,149 @@
+import { readFileSync } from "node:fs";
+import type { TLSSocket } from "node:tls";
+import { getRequestListener } from "@hono/node-server";
+import type { Config } from "./config/schema.ts";
+import type { Logger } from "./log.ts";
+import { createMetrics, type Metrics } from "./metrics/metrics.ts";
+import { openStore } from "./storage/open.ts";
+import type { CacheStore } from "./storage/types.ts";
+import { SessionManager } from "./proxy/sessions.ts";
+import { Upstream } from "./proxy/upstream.ts";
+import { Forwarder } from "./proxy/forward.ts";
+import { tunnelUpgrade } from "./proxy/tunnel.ts";
+import { CacheManager } from "./cache/manager.ts";
+import { CertWatcher } from "./certs/watcher.ts";
+import { createProxyApp } from "./server/app.ts";
+import { identifyCaller } from "./server/identity.ts";
+import { startTlsFront, type TlsFront } from "./server/tls-front.ts";
+import { startAdmin } from "./health/admin.ts";
+
+export interface RunningLiteApiserver {
+  front: TlsFront;
+  adminPort: number | undefined;
+  upstream: Upstream;
+  store: CacheStore;
+  metrics: Metrics;
+  /** Drains in-flight requests for at most `graceMs`, then stops everything. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** A failure to start that is not a config error (exit code 1). */
+export class StartError extends Error {
+  override readonly name = "StartError";
+}
+
+function readServingFiles(config: Config) {
+  const read = (file: string, key: string) => {
+    try {
+      return readFileSync(file, "utf8");
+    } catch (error) {
+      throw new StartError(`${key} ${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? error}`);
+    }
+  };
+  return {
+    cert: read(config.server.cert_file, "server.cert_file"),
+    key: read(config.server.key_file, "server.key_file"),
+    ca: read(config.server.client_ca_file, "server.client_ca_file"),
+    upstreamCa: read(config.upstream.ca_file, "upstream.ca_file"),
+  };
+}
+
+/**
+ * Starts lite-apiserver from a validated config: the cache store, the cert
+ * watcher and upstream sessions, the reachability probe, the HTTPS front and the
+ * admin listener.
+ *
+ * @example
+ * const server = await startLiteApiserver(loadConfig("/etc/lite-apiserver/config.toml"), log);
+ * process.on("SIGTERM", () => server.stop(5000));
+ */
+export async function startLiteApiserver(config: Config, log: Logger): Promise<RunningLiteApiserver> {
+  const files = readServingFiles(config);
+  const store = openStore({ backend: config.cache.backend, dir: config.cache.dir, log });
+  const metrics = createMetrics(() => store.count());
+  const sessions = new SessionManager({ ca: files.upstreamCa, proxy: config.upstream.proxy });
+  const upstream = new Upstream({
+    servers: config.upstream.servers,
+    timeoutMs: config.upstream.timeout,
+    healthIntervalMs: config.upstream.health_interval,
+    log,
+    probeSession: sessions.defaultSession,
+  });
+  metrics.upstreamUp.set(1);
+  upstream.onChange((reachable) => metrics.upstreamUp.set(reachable ? 1 : 0));
+
+  let front: TlsFront | undefined;
+  const certs = new CertWatcher({
+    identities: config.identity.map((pair) => ({ certFile: pair.cert_file, keyFile: pair.key_file })),
+    serving: { certFile: config.server.cert_file, keyFile: config.server.key_file, clientCaFile: config.server.client_ca_file },
+    reloadIntervalMs: config.certs.reload_interval,
+    fastReloadIntervalMs: config.certs.fast_reload_interval,
+    log,
+    onIdentity(cn, pair) {
+      sessions.setIdentity(cn, pair && { cert: pair.cert, key: pair.key });
+      if (pair) metrics.clientCertExpiry.set(pair.notAfter.getTime() / 1000, { cn });
+      else metrics.clientCertExpiry.delete({ cn });
+    },
+    onServing(material) {
+      front?.setMaterial(material);
+    },
+  });
+  certs.start();
+
+  const cache = new CacheManager({ store, upstream, metrics, log, healthIntervalMs: config.upstream.health_interval });
+  const forwarder = new Forwarder({ upstream, sessions, cache, metrics, log });
+  const app = createProxyApp({ forwarder, metrics, log });
+  try {
+    front = await startTlsFront({
+      listen: config.server.listen,
+      material: { cert: files.cert, key: files.key, ca: files.ca },
+      // Keep the global Response: the admin listener (Bun.serve) only accepts the real one.
+      onRequest: getRequestListener(app.fetch, { overrideGlobalObjects: false }),
+      onUpgrade(request, socket, head) {
+        const caller = identifyCaller(socket as TLSSocket, request.headers.authorization);
+        if (caller.kind === "rejected" || !upstream.reachable) {
+          const status = caller.kind === "rejected" ? "401 Unauthorized" : "503 Service Unavailable";
+          socket.end(`HTTP/1.1 ${status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+          return;
+        }
+        void tunnelUpgrade({
+          request, socket, head, server: upstream.server, log,
+          session: sessions.forCn(caller.kind === "cn" ? caller.cn : undefined),
+        });
+      },
+    });
+  } catch (error) {
+    certs.stop();
+    sessions.closeAll();
+    store.close();
+    throw new StartError(`cannot listen on ${config.server.listen.join(", ")}: ${(error as Error).message}`);
+  }
+  const admin = config.admin.listen
+    ? startAdmin({ listen: config.admin.listen, metrics, ready: () => true })
+    : undefined;
+  upstream.startProbe();
+  log.info("lite-apiserver started", {
+    listen: front.addresses.map((a) => `${a.host}:${a.port}`),
+    upstream: config.upstream.servers,
+    backend: config.cache.backend,
+    identities: config.identity.length,
+  });
+
+  const running = front;
+  return {
+    front: running,
+    adminPort: admin?.port,
+    upstream,
+    store,
+    metrics,
+    async stop(graceMs = 5000) {
+      upstream.stopProbe();
+      certs.stop();
+      cache.close();
+      await running.close(graceMs);
+      admin?.stop();
+      sessions.closeAll();
+      store.close();
+    },
+  };
+}

@@ -1,0 +1,79 @@
+import type { Caller } from "../server/identity.ts";
+import type { Logger } from "../log.ts";
+import type { Metrics } from "../metrics/metrics.ts";
+import { endToEndHeaders } from "./headers.ts";
+import { SessionClosedError, type SessionManager } from "./sessions.ts";
+import { statusResponse } from "../server/status.ts";
+import { CACHE_HIT_HEADER } from "../cache/offline.ts";
+import { UnreachableError, type Upstream } from "./upstream.ts";
+
+/** What the cache makes of one request: consulted before and after it goes upstream. */
+export interface RequestCache<Plan> {
+  /** Classifies the request; may rewrite headers sent upstream (e.g. ask for JSON). */
+  plan(method: string, url: URL, headers: Headers, caller: Caller): Plan;
+  /** Wraps a live upstream response so that its body is also cached; never delays it. */
+  capture(plan: Plan, response: Response): Response;
+  /** Answers while the cloud is unreachable. */
+  answerOffline(plan: Plan, signal: AbortSignal): Response;
+}
+
+/**
+ * The request path: the caller's request goes upstream with the caller's own
+ * identity; when the cloud is unreachable the cache answers at once.
+ *
+ * @example
+ * const forwarder = new Forwarder({ upstream, sessions, cache, metrics, log });
+ * const response = await forwarder.handle(request, caller);
+ */
+export class Forwarder<Plan> {
+  constructor(
+    private readonly deps: {
+      upstream: Upstream;
+      sessions: SessionManager;
+      cache: RequestCache<Plan>;
+      metrics: Metrics;
+      log: Logger;
+    },
+  ) {}
+
+  async handle(request: Request, caller: Caller): Promise<Response> {
+    const { upstream, sessions, cache, metrics, log } = this.deps;
+    const started = performance.now();
+    const url = new URL(request.url);
+    const headers = endToEndHeaders(request.headers);
+    // Without this Bun asks for gzip on the caller's behalf; the caller's own choice passes through.
+    if (!headers.has("accept-encoding")) headers.set("accept-encoding", "identity");
+    const plan = cache.plan(request.method, url, headers, caller);
+    const finish = (response: Response, from: "upstream" | "offline") => {
+      const source = from === "upstream" ? from : response.headers.has(CACHE_HIT_HEADER) ? "cache" : "local";
+      metrics.requests.inc({ source, code: String(response.status) });
+      metrics.requestDuration.observe((performance.now() - started) / 1000);
+      if (log.enabled("debug")) {
+        log.debug("request", { method: request.method, path: url.pathname, caller: caller.kind, source, code: response.status });
+      }
+      return response;
+    };
+    if (!upstream.reachable) return finish(cache.answerOffline(plan, request.signal), "offline");
+    try {
+      const response = await upstream.send(
+        { method: request.method, path: url.pathname + url.search, headers, body: request.body, signal: request.signal },
+        sessions.forCn(caller.kind === "cn" ? caller.cn : undefined),
+      );
+      return finish(cache.capture(plan, stripHopByHop(response)), "upstream");
+    } catch (error) {
+      if (error instanceof UnreachableError) return finish(cache.answerOffline(plan, request.signal), "offline");
+      if (error instanceof SessionClosedError) {
+        return finish(statusResponse(503, "ServiceUnavailable", error.message, { "Retry-After": "1" }), "offline");
+      }
+      throw error;
+    }
+  }
+}
+
+function stripHopByHop(response: Response): Response {
+  return new Response(response.body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: endToEndHeaders(response.headers),
+  });
+}

@@ -1,0 +1,100 @@
+/** A client cert presented upstream. */
+export interface ClientCert {
+  cert: string;
+  key: string;
+}
+
+/**
+ * One upstream identity: a closable connection pool presenting one client cert
+ * (or none), plus the requests and tunnels in flight on it, so that a rotated
+ * cert ends them all, as client-go's `closeAll` does.
+ */
+export class UpstreamSession {
+  readonly fetchSession: Bun.FetchSession;
+  private readonly inflight = new Set<AbortController>();
+  private closed = false;
+
+  constructor(
+    readonly name: string,
+    readonly tls: { ca: string } & Partial<ClientCert>,
+    readonly proxy: string,
+  ) {
+    this.fetchSession = new Bun.FetchSession({ tls: { ...tls }, proxy: proxy || undefined });
+  }
+
+  /**
+   * Registers work in flight; `close()` aborts it. Returns the function that ends tracking.
+   *
+   * @example
+   * const done = session.track(controller);
+   * try { await session.fetchSession.fetch(url, { signal: controller.signal }); } finally { done(); }
+   */
+  track(controller: AbortController): () => void {
+    if (this.closed) controller.abort(new SessionClosedError(this.name));
+    this.inflight.add(controller);
+    return () => this.inflight.delete(controller);
+  }
+
+  get inflightCount(): number {
+    return this.inflight.size;
+  }
+
+  /** Closes the pool and ends every request and tunnel still using it. */
+  close(): void {
+    this.closed = true;
+    this.fetchSession.close();
+    for (const controller of this.inflight) controller.abort(new SessionClosedError(this.name));
+    this.inflight.clear();
+  }
+}
+
+export class SessionClosedError extends Error {
+  override readonly name = "SessionClosedError";
+  constructor(session: string) {
+    super(`upstream session ${session} closed: its client certificate changed`);
+  }
+}
+
+/**
+ * Keeps one UpstreamSession per identity CN and a default one without a client cert.
+ *
+ * @example
+ * const sessions = new SessionManager({ ca, proxy: "" });
+ * sessions.setIdentity("system:node:edge-1", { cert, key });
+ * sessions.forCn("system:node:edge-1"); // that identity's session
+ * sessions.forCn(undefined); // the default session
+ */
+export class SessionManager {
+  readonly defaultSession: UpstreamSession;
+  private readonly byCn = new Map<string, UpstreamSession>();
+
+  constructor(private readonly options: { ca: string; proxy: string }) {
+    this.defaultSession = new UpstreamSession("default", { ca: options.ca }, options.proxy);
+  }
+
+  /** Installs, replaces (closing the old session) or, with undefined, removes an identity. */
+  setIdentity(cn: string, cert: ClientCert | undefined): void {
+    const old = this.byCn.get(cn);
+    if (cert) {
+      this.byCn.set(cn, new UpstreamSession(`cn:${cn}`, { ca: this.options.ca, ...cert }, this.options.proxy));
+    } else {
+      this.byCn.delete(cn);
+    }
+    old?.close();
+  }
+
+  /** The session for a caller's CN: its identity's when configured, else the default. */
+  forCn(cn: string | undefined): UpstreamSession {
+    return (cn !== undefined && this.byCn.get(cn)) || this.defaultSession;
+  }
+
+  identities(): string[] {
+    return [...this.byCn.keys()];
+  }
+
+  closeAll(): void {
+    for (const session of this.byCn.values()) session.close();
+    this.byCn.clear();
+    this.defaultSession.close();
+  }
+}

@@ -1,0 +1,203 @@
+import type { Logger } from "../log.ts";
+import type { UpstreamSession } from "./sessions.ts";
+
+/** The cloud did not answer: connect failed, or no response headers within the timeout. */
+export class UnreachableError extends Error {
+  override readonly name = "UnreachableError";
+}
+
+export interface UpstreamOptions {
+  servers: string[];
+  timeoutMs: number;
+  healthIntervalMs: number;
+  log: Logger;
+  /** Probes go out on this session: no client cert, so 401/403 answers are expected. */
+  probeSession: UpstreamSession;
+}
+
+export interface UpstreamRequest {
+  method: string;
+  /** Path and query, e.g. `/api/v1/pods?watch=1`. */
+  path: string;
+  headers: Headers;
+  body: ReadableStream<Uint8Array> | null;
+  /** Aborted when the caller goes away. */
+  signal: AbortSignal;
+}
+
+type ReachabilityListener = (reachable: boolean) => void;
+
+/**
+ * The cloud side: which kube-apiserver to use, whether it is reachable, and the
+ * one place requests go out. Servers are tried in order; the last one that
+ * answered is tried first next time.
+ *
+ * @example
+ * const upstream = new Upstream({ servers, timeoutMs: 3000, healthIntervalMs: 2000, log, probeSession });
+ * const response = await upstream.send(request, sessions.forCn(cn));
+ */
+export class Upstream {
+  private active = 0;
+  private up = true;
+  private probeTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly listeners = new Set<ReachabilityListener>();
+  private readonly servers: URL[];
+
+  constructor(private readonly options: UpstreamOptions) {
+    this.servers = options.servers.map((server) => new URL(server.replace(/\/+$/, "")));
+  }
+
+  get reachable(): boolean {
+    return this.up;
+  }
+
+  get server(): URL {
+    return this.servers[this.active]!;
+  }
+
+  /** Calls `listener` on every change of reachability; returns the unsubscribe function. */
+  onChange(listener: ReachabilityListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Sends a request on `session`. Throws UnreachableError when no server answers
+   * (and marks the upstream unreachable), or the caller's abort reason.
+   */
+  async send(request: UpstreamRequest, session: UpstreamSession): Promise<Response> {
+    // A streamed body can be sent once, so only body-less requests move on to the next server.
+    const attempts = request.body ? 1 : this.servers.length;
+    let lastError: unknown;
+    for (let i = 0; i < attempts; i++) {
+      const index = (this.active + i) % this.servers.length;
+      try {
+        const response = await this.attempt(this.servers[index]!, request, session);
+        this.active = index;
+        this.setReachable(true);
+        return response;
+      } catch (error) {
+        if (!(error instanceof UnreachableError)) throw error;
+        lastError = error;
+        this.options.log.warn("upstream server unreachable", { server: this.servers[index]!.origin, error: error.message });
+      }
+    }
+    if (!request.body || this.servers.length === 1) this.setReachable(false);
+    else this.active = (this.active + 1) % this.servers.length;
+    throw lastError;
+  }
+
+  private async attempt(server: URL, request: UpstreamRequest, session: UpstreamSession): Promise<Response> {
+    const controller = new AbortController();
+    const forwardAbort = () => controller.abort(request.signal.reason);
+    if (request.signal.aborted) forwardAbort();
+    request.signal.addEventListener("abort", forwardAbort, { once: true });
+    const untrack = session.track(controller);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(new UnreachableError(`no response headers within ${this.options.timeoutMs}ms`));
+    }, this.options.timeoutMs);
+    const release = () => {
+      request.signal.removeEventListener("abort", forwardAbort);
+      untrack();
+    };
+    try {
+      const response = await session.fetchSession.fetch(server.origin + server.pathname.replace(/\/$/, "") + request.path, {
+        method: request.method,
+        headers: request.headers,
+        body: request.body,
+        signal: controller.signal,
+        redirect: "manual",
+        decompress: false,
+        duplex: "half",
+      } as BunFetchRequestInit);
+      clearTimeout(timer);
+      return withRelease(response, release);
+    } catch (error) {
+      clearTimeout(timer);
+      release();
+      if (timedOut) throw new UnreachableError(`${server.origin}: no response headers within ${this.options.timeoutMs}ms`);
+      if (request.signal.aborted || controller.signal.aborted) throw controller.signal.reason ?? error;
+      throw new UnreachableError(`${server.origin}: ${(error as Error).message ?? String(error)}`);
+    }
+  }
+
+  /** Starts the periodic reachability probe (an anonymous GET /readyz). */
+  startProbe(): void {
+    const tick = async () => {
+      await this.probe();
+      if (this.probeTimer !== undefined) this.probeTimer = setTimeout(tick, this.options.healthIntervalMs);
+    };
+    this.probeTimer = setTimeout(tick, this.options.healthIntervalMs);
+  }
+
+  stopProbe(): void {
+    clearTimeout(this.probeTimer);
+    this.probeTimer = undefined;
+  }
+
+  /** One probe round: the first server that answers anything (401/403 included) is reachable. */
+  async probe(): Promise<boolean> {
+    for (let i = 0; i < this.servers.length; i++) {
+      const index = (this.active + i) % this.servers.length;
+      try {
+        const response = await this.options.probeSession.fetchSession.fetch(`${this.servers[index]!.origin}/readyz`, {
+          signal: AbortSignal.timeout(this.options.timeoutMs),
+        });
+        await response.body?.cancel();
+        this.active = index;
+        this.setReachable(true);
+        return true;
+      } catch {
+        // try the next server
+      }
+    }
+    this.setReachable(false);
+    return false;
+  }
+
+  private setReachable(reachable: boolean): void {
+    if (this.up === reachable) return;
+    this.up = reachable;
+    this.options.log.warn(reachable ? "upstream reachable again" : "upstream unreachable: answering from the cache", {
+      server: this.server.origin,
+    });
+    for (const listener of this.listeners) listener(reachable);
+  }
+}
+
+/** Runs `release` once the response body is done, cancelled or errored. */
+function withRelease(response: Response, release: () => void): Response {
+  if (!response.body) {
+    release();
+    return response;
+  }
+  let released = false;
+  const once = () => {
+    if (!released) {
+      released = true;
+      release();
+    }
+  };
+  const reader = response.body.getReader();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) {
+          once();
+          controller.close();
+        } else controller.enqueue(value);
+      } catch (error) {
+        once();
+        controller.error(error);
+      }
+    },
+    cancel(reason) {
+      once();
+      return reader.cancel(reason);
+    },
+  });
+  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+}

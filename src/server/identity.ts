@@ -1,0 +1,39 @@
+import type { TLSSocket } from "node:tls";
+
+/**
+ * Who the caller is, per CONTRACT.md: a verified client cert's CN, else a hash of
+ * its Authorization header, else anonymous. `key` names the caller in cache keys.
+ */
+export type Caller =
+  | { kind: "cn"; cn: string; key: string }
+  | { kind: "token"; key: string }
+  | { kind: "anonymous"; key: "anonymous" };
+
+/** A caller whose client cert does not verify: answered 401, nothing forwarded. */
+export interface RejectedCaller {
+  kind: "rejected";
+  reason: string;
+}
+
+/**
+ * Identifies the caller of a request arriving on `socket`.
+ *
+ * @example
+ * const caller = identifyCaller(req.socket as TLSSocket, req.headers.authorization);
+ * if (caller.kind === "rejected") return unauthorized();
+ */
+export function identifyCaller(socket: TLSSocket, authorization: string | undefined): Caller | RejectedCaller {
+  const cert = socket.getPeerCertificate();
+  const presented = cert !== null && cert !== undefined && Object.keys(cert).length > 0;
+  if (presented) {
+    if (!socket.authorized) {
+      return { kind: "rejected", reason: String(socket.authorizationError ?? "certificate did not verify") };
+    }
+    const cn = Array.isArray(cert.subject?.CN) ? cert.subject.CN[0] : cert.subject?.CN;
+    return { kind: "cn", cn: cn ?? "", key: `cn:${cn ?? ""}` };
+  }
+  if (authorization) {
+    return { kind: "token", key: `token:${new Bun.CryptoHasher("sha256").update(authorization).digest("hex")}` };
+  }
+  return { kind: "anonymous", key: "anonymous" };
+}

@@ -1,0 +1,63 @@
+/**
+ * The one storage interface behind the cache. Backends: sqlite (default), file, memory.
+ *
+ * Calls are synchronous so that a read always sees every earlier write of this
+ * process; `WriteBehind` (write-behind.ts) moves the writes off the request path.
+ * Every value is stored with a checksum: an entry that fails it, or does not
+ * parse, is dropped and logged, never returned.
+ */
+
+/** One cached answer (an object GET, discovery, or a list kept whole). */
+export interface StoredObject {
+  contentType: string;
+  body: Uint8Array;
+}
+
+/** A cached LIST without its items: what is needed to assemble it again. */
+export interface ListMeta {
+  contentType: string;
+  apiVersion: string;
+  kind: string;
+  resourceVersion: string;
+}
+
+/** One item of a cached LIST, keyed by `namespace/name` (`/name` when cluster-scoped). */
+export interface ListItem {
+  key: string;
+  resourceVersion: string;
+  /** The item exactly as JSON text. */
+  json: string;
+}
+
+export interface StoredList {
+  meta: ListMeta;
+  /** Sorted by `key`, the order kube-apiserver lists in. */
+  items: ListItem[];
+}
+
+export interface CacheStore {
+  getObject(key: string): StoredObject | undefined;
+  putObject(key: string, object: StoredObject): void;
+  deleteObject(key: string): void;
+
+  /**
+   * Lists are stored item by item, so one watch event costs work proportional to its object.
+   * A list with any damaged item is dropped whole: a list silently missing an item must never
+   * be served.
+   */
+  getList(key: string): StoredList | undefined;
+  /** Whether the list is cached; its items are checked only when read. */
+  hasList(key: string): boolean;
+  /** Replaces the whole list (meta and items). */
+  putList(key: string, meta: ListMeta, items: ListItem[]): void;
+  getListItem(listKey: string, itemKey: string): ListItem | undefined;
+  /** No-op when the list is not cached. */
+  upsertListItem(listKey: string, item: ListItem): void;
+  deleteListItem(listKey: string, itemKey: string): void;
+  /** No-op when the list is not cached. */
+  setListResourceVersion(listKey: string, resourceVersion: string): void;
+
+  /** Cached objects plus cached lists (a list counts once, whatever its size). */
+  count(): number;
+  close(): void;
+}

@@ -1,0 +1,120 @@
+import type { Logger } from "../log.ts";
+import type { CacheStore, ListItem, ListMeta, StoredList, StoredObject } from "./types.ts";
+
+interface PendingWrite {
+  op: string;
+  apply: () => void;
+}
+
+/**
+ * Takes cache writes off the request path: each write is queued and applied, in call order,
+ * on the next `setImmediate`; every read first applies what is queued, so it sees all
+ * earlier writes. Arguments are copied when queued, so callers may reuse their buffers.
+ *
+ * A write that throws is logged and does not stop the writes after it. Writes that arrive
+ * after `close()` (a watch event racing shutdown) are discarded: losing them costs a cache
+ * entry, never correctness.
+ *
+ * @example
+ * const store = new WriteBehind(new SqliteStore({ dir, log }), log);
+ * store.upsertListItem(listKey, item); // returns at once
+ * store.getListItem(listKey, item.key); // applies the upsert first
+ */
+export class WriteBehind implements CacheStore {
+  private queue: PendingWrite[] = [];
+  private scheduled: ReturnType<typeof setImmediate> | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly inner: CacheStore,
+    private readonly log: Logger,
+  ) {}
+
+  /** Applies every queued write now. */
+  flush(): void {
+    if (this.scheduled !== undefined) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
+    const writes = this.queue;
+    this.queue = [];
+    for (const write of writes) {
+      try {
+        write.apply();
+      } catch (error) {
+        this.log.error("cache write failed", { op: write.op, error: String(error) });
+      }
+    }
+  }
+
+  getObject(key: string): StoredObject | undefined {
+    this.flush();
+    return this.inner.getObject(key);
+  }
+
+  putObject(key: string, object: StoredObject): void {
+    const copy = { contentType: object.contentType, body: object.body.slice() };
+    this.enqueue("putObject", () => this.inner.putObject(key, copy));
+  }
+
+  deleteObject(key: string): void {
+    this.enqueue("deleteObject", () => this.inner.deleteObject(key));
+  }
+
+  getList(key: string): StoredList | undefined {
+    this.flush();
+    return this.inner.getList(key);
+  }
+
+  hasList(key: string): boolean {
+    this.flush();
+    return this.inner.hasList(key);
+  }
+
+  putList(key: string, meta: ListMeta, items: ListItem[]): void {
+    const metaCopy = { ...meta };
+    const itemsCopy = items.map(copyItem);
+    this.enqueue("putList", () => this.inner.putList(key, metaCopy, itemsCopy));
+  }
+
+  getListItem(listKey: string, itemKey: string): ListItem | undefined {
+    this.flush();
+    return this.inner.getListItem(listKey, itemKey);
+  }
+
+  upsertListItem(listKey: string, item: ListItem): void {
+    const copy = copyItem(item);
+    this.enqueue("upsertListItem", () => this.inner.upsertListItem(listKey, copy));
+  }
+
+  deleteListItem(listKey: string, itemKey: string): void {
+    this.enqueue("deleteListItem", () => this.inner.deleteListItem(listKey, itemKey));
+  }
+
+  setListResourceVersion(listKey: string, resourceVersion: string): void {
+    this.enqueue("setListResourceVersion", () =>
+      this.inner.setListResourceVersion(listKey, resourceVersion),
+    );
+  }
+
+  count(): number {
+    this.flush();
+    return this.inner.count();
+  }
+
+  /** Applies the queued writes, then closes the wrapped store. */
+  close(): void {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    this.inner.close();
+  }
+
+  private enqueue(op: string, apply: () => void): void {
+    if (this.closed) return;
+    this.queue.push({ op, apply });
+    this.scheduled ??= setImmediate(() => this.flush());
+  }
+}
+
+function copyItem({ key, resourceVersion, json }: ListItem): ListItem {
+  return { key, resourceVersion, json };
+}

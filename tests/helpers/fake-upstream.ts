@@ -1,0 +1,186 @@
+/**
+ * An in-process HTTPS "kube-apiserver" for fast integration tests: it asks for
+ * client certs and reports the one it saw, streams on demand, can hang, can
+ * upgrade, and keeps a tiny ConfigMap store with LIST / GET / WATCH.
+ */
+import http from "node:http";
+import tls from "node:tls";
+import zlib from "node:zlib";
+import type { Socket } from "node:net";
+
+export interface SeenRequest {
+  method: string;
+  path: string;
+  cn: string | undefined;
+  serial: string | undefined;
+  headers: http.IncomingHttpHeaders;
+  aborted: boolean;
+}
+
+interface ConfigMap {
+  metadata: { name: string; namespace: string; resourceVersion: string; uid: string };
+  data: Record<string, string>;
+}
+
+export interface FakeUpstream {
+  url: string;
+  port: number;
+  seen: SeenRequest[];
+  /** While true, every request is accepted and never answered. */
+  hang: boolean;
+  configMaps: Map<string, ConfigMap>;
+  put(namespace: string, name: string, data: Record<string, string>): ConfigMap;
+  remove(namespace: string, name: string): void;
+  /** Sends a raw event line to every open watch. */
+  emit(event: unknown): void;
+  openWatches(): number;
+  close(): Promise<void>;
+}
+
+export async function startFakeUpstream(tlsOptions: { cert: string; key: string; ca: string }, port = 0): Promise<FakeUpstream> {
+  const seen: SeenRequest[] = [];
+  const watchers = new Set<http.ServerResponse>();
+  const configMaps = new Map<string, ConfigMap>();
+  let rv = 100;
+  const sockets = new Set<Socket>();
+
+  const emit = (event: unknown) => {
+    for (const res of watchers) res.write(JSON.stringify(event) + "\n");
+  };
+  const put = (namespace: string, name: string, data: Record<string, string>) => {
+    const key = `${namespace}/${name}`;
+    const existed = configMaps.has(key);
+    const cm: ConfigMap = {
+      metadata: { name, namespace, resourceVersion: String(++rv), uid: `uid-${key}` },
+      data,
+    };
+    configMaps.set(key, cm);
+    emit({ type: existed ? "MODIFIED" : "ADDED", object: { kind: "ConfigMap", apiVersion: "v1", ...cm } });
+    return cm;
+  };
+  const remove = (namespace: string, name: string) => {
+    const cm = configMaps.get(`${namespace}/${name}`);
+    if (!cm) return;
+    configMaps.delete(`${namespace}/${name}`);
+    emit({ type: "DELETED", object: { kind: "ConfigMap", apiVersion: "v1", ...cm, metadata: { ...cm.metadata, resourceVersion: String(++rv) } } });
+  };
+
+  const state = { hang: false };
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const socket = req.socket as tls.TLSSocket;
+    const peer = socket.getPeerCertificate();
+    const entry: SeenRequest = {
+      method: req.method ?? "",
+      path: req.url ?? "",
+      cn: peer && Object.keys(peer).length > 0 ? (peer.subject?.CN as string) : undefined,
+      serial: peer && Object.keys(peer).length > 0 ? peer.serialNumber : undefined,
+      headers: req.headers,
+      aborted: false,
+    };
+    seen.push(entry);
+    res.on("close", () => {
+      if (!res.writableFinished) entry.aborted = true;
+    });
+    if (state.hang) return;
+    const url = new URL(req.url ?? "/", "https://fake");
+    const json = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { "Content-Type": "application/json", ...headers });
+      res.end(JSON.stringify(body));
+    };
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks).toString();
+      const p = url.pathname;
+      if (p === "/readyz" || p === "/version") return json(200, { gitVersion: "v1.20.2-fake" });
+      if (p === "/echo") return json(200, { ...entry, body }, { "X-Upstream": "fake", "Set-Cookie": "a=1" });
+      if (p.startsWith("/status/")) return json(Number(p.slice(8)), { kind: "Status", code: Number(p.slice(8)) });
+      if (p === "/gzip") {
+        res.writeHead(200, { "Content-Type": "text/plain", "Content-Encoding": "gzip" });
+        return res.end(zlib.gzipSync(Buffer.from("compressed hello")));
+      }
+      if (p === "/stream") {
+        const count = Number(url.searchParams.get("n") ?? 5);
+        const every = Number(url.searchParams.get("every") ?? 100);
+        res.writeHead(200, { "Content-Type": "text/plain" });
+        let sent = 0;
+        const timer = setInterval(() => {
+          res.write(`line ${sent++} ${Date.now()}\n`);
+          if (sent >= count) {
+            clearInterval(timer);
+            res.end();
+          }
+        }, every);
+        res.on("close", () => clearInterval(timer));
+        return;
+      }
+      const list = /^\/api\/v1\/namespaces\/([^/]+)\/configmaps(?:\/([^/]+))?$/.exec(p);
+      const watchPath = /^\/api\/v1\/watch\/namespaces\/([^/]+)\/configmaps$/.exec(p);
+      if ((list && !list[2] && url.searchParams.get("watch")) || watchPath) {
+        res.writeHead(200, { "Content-Type": "application/json" });
+        res.flushHeaders();
+        watchers.add(res);
+        res.on("close", () => watchers.delete(res));
+        return;
+      }
+      if (list && req.method === "GET") {
+        const [, namespace, name] = list;
+        if (name) {
+          const cm = configMaps.get(`${namespace}/${name}`);
+          return cm ? json(200, { kind: "ConfigMap", apiVersion: "v1", ...cm })
+            : json(404, { kind: "Status", apiVersion: "v1", status: "Failure", reason: "NotFound", code: 404 });
+        }
+        const items = [...configMaps.values()].filter((cm) => cm.metadata.namespace === namespace)
+          .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+        const limit = Number(url.searchParams.get("limit") ?? 0);
+        if (limit > 0) {
+          const offset = Number(url.searchParams.get("continue") ?? 0);
+          const next = offset + limit < items.length ? String(offset + limit) : undefined;
+          return json(200, { kind: "ConfigMapList", apiVersion: "v1",
+            metadata: { resourceVersion: String(rv), ...(next ? { continue: next } : {}) },
+            items: items.slice(offset, offset + limit) });
+        }
+        return json(200, { kind: "ConfigMapList", apiVersion: "v1", metadata: { resourceVersion: String(rv) }, items });
+      }
+      json(404, { kind: "Status", apiVersion: "v1", status: "Failure", reason: "NotFound", code: 404 });
+    });
+  };
+
+  const httpServer = http.createServer(handler);
+  httpServer.on("upgrade", (req, socket: Socket, head: Buffer) => {
+    const peer = (socket as tls.TLSSocket).getPeerCertificate();
+    seen.push({ method: req.method ?? "", path: req.url ?? "", cn: peer?.subject?.CN as string | undefined,
+      serial: peer?.serialNumber, headers: req.headers, aborted: false });
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: ${req.headers.upgrade}\r\nConnection: Upgrade\r\nX-Seen-Cn: ${peer?.subject?.CN ?? ""}\r\n\r\n`);
+    if (head.length) socket.write(head);
+    socket.on("data", (data: Buffer) => socket.write(Buffer.concat([Buffer.from("echo:"), data])));
+  });
+  const server = tls.createServer({ ...tlsOptions, requestCert: true, rejectUnauthorized: false }, (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    httpServer.emit("connection", socket);
+  });
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  const bound = (server.address() as { port: number }).port;
+  return {
+    url: `https://127.0.0.1:${bound}`,
+    port: bound,
+    seen,
+    get hang() {
+      return state.hang;
+    },
+    set hang(value: boolean) {
+      state.hang = value;
+    },
+    configMaps,
+    put,
+    remove,
+    emit,
+    openWatches: () => watchers.size,
+    async close() {
+      for (const res of watchers) res.end();
+      server.close();
+      for (const socket of sockets) socket.destroy();
+    },
+  };
+}

@@ -1,0 +1,138 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { rmSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
+import { clientTls, makeTestPki, startTestLite, type TestLite, type TestPki } from "../helpers/lite.ts";
+
+const NS = "/api/v1/namespaces/edge/configmaps";
+
+async function until(check: () => boolean | Promise<boolean>, what: string, tries = 200): Promise<void> {
+  for (let i = 0; i < tries; i++) {
+    if (await check()) return;
+    await Bun.sleep(25);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+interface CmList {
+  metadata: { resourceVersion: string; continue?: string };
+  items: { metadata: { name: string; resourceVersion: string }; data: Record<string, string> }[];
+}
+
+for (const backend of ["sqlite", "file", "memory"] as const) {
+  describe(`offline autonomy (${backend} backend)`, () => {
+    let pki: TestPki;
+    let fake: FakeUpstream;
+    let lite: TestLite;
+    let dir: string;
+    const node = () => clientTls(pki, pki.node);
+    const get = (path: string, tlsOptions = node(), headers: Record<string, string> = {}) =>
+      fetch(lite.url + path, { tls: tlsOptions, headers });
+
+    beforeAll(async () => {
+      pki = makeTestPki();
+      dir = mkdtempSync(join(tmpdir(), "lite-offline-"));
+      fake = await startFakeUpstream({ cert: pki.upstreamServer.certPem, key: pki.upstreamServer.keyPem, ca: pki.ca.certPem });
+      for (const name of ["a", "b", "c"]) fake.put("edge", name, { v: name });
+      lite = await startTestLite(pki, { servers: [fake.url], dir, toml: `[cache]\nbackend = "${backend}"\ndir = "${dir}/cache"` });
+    });
+
+    afterAll(async () => {
+      await lite.stop();
+      await fake.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    test("online: LIST, GET and a watch pass through and are cached; the watch keeps the LIST current", async () => {
+      const list = (await (await get(NS)).json()) as CmList;
+      expect(list.items.map((i) => i.metadata.name)).toEqual(["a", "b", "c"]);
+      expect((await get(`${NS}/a`)).status).toBe(200);
+      const discovery = await get("/version");
+      expect(discovery.status).toBe(200);
+
+      const watch = await get(`${NS}?watch=true&resourceVersion=${list.metadata.resourceVersion}`);
+      const reader = watch.body!.getReader();
+      await until(() => fake.openWatches() === 1, "the watch to open");
+      fake.put("edge", "d", { v: "d" });
+      fake.put("edge", "a", { v: "changed" });
+      fake.remove("edge", "b");
+      let seen = "";
+      while ((seen.match(/\n/g) ?? []).length < 3) seen += new TextDecoder().decode((await reader.read()).value);
+      await until(() => lite.running.metrics.watchEventsApplied.get() >= 3, "three events applied");
+      await reader.cancel();
+    });
+
+    test("a protobuf-and-JSON caller is asked JSON upstream; a protobuf-only caller is passed as is", async () => {
+      await get(`${NS}/c`, node(), { Accept: "application/vnd.kubernetes.protobuf, application/json" });
+      expect(fake.seen.at(-1)!.headers.accept).toBe("application/json");
+      await get(`${NS}/c`, node(), { Accept: "application/vnd.kubernetes.protobuf" });
+      expect(fake.seen.at(-1)!.headers.accept).toBe("application/vnd.kubernetes.protobuf");
+    });
+
+    test("a paginated LIST is joined into one cached list", async () => {
+      const first = (await (await get(`${NS}?labelSelector=x&limit=2`)).json()) as CmList;
+      expect(first.metadata.continue).toBe("2");
+      await get(`${NS}?labelSelector=x&limit=2&continue=2`);
+    });
+
+    test("a silent upstream (no headers within the timeout) switches to the cache", async () => {
+      fake.hang = true;
+      const res = await get(`${NS}/a`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("x-lite-apiserver-cache")).toBe("hit");
+      expect(res.headers.get("warning")).toStartWith('299 - "');
+      expect(lite.running.upstream.reachable).toBe(false);
+    });
+
+    test("offline: LISTs include what the watch saw; GETs and discovery answer from the cache", async () => {
+      const before = fake.seen.length;
+      const list = (await (await get(NS)).json()) as CmList;
+      expect(list.items.map((i) => [i.metadata.name, i.data.v])).toEqual([["a", "changed"], ["c", "c"], ["d", "d"]]);
+      const paged = (await (await get(`${NS}?labelSelector=x&limit=1`)).json()) as CmList;
+      expect(paged.items.length).toBe(3);
+      expect(paged.metadata.continue).toBeUndefined();
+      expect((await get("/version")).headers.get("x-lite-apiserver-cache")).toBe("hit");
+      // Answered at once: nothing reached the (hanging) upstream.
+      expect(fake.seen.length).toBe(before);
+    });
+
+    test("offline: misses, other callers and writes get 503 Status with Retry-After", async () => {
+      const stranger = await get(NS, clientTls(pki, pki.stranger));
+      expect(stranger.status).toBe(503);
+      expect(stranger.headers.get("retry-after")).toBeTruthy();
+      expect(await stranger.json()).toMatchObject({ kind: "Status", reason: "ServiceUnavailable", code: 503 });
+      const write = await fetch(lite.url + NS, { method: "POST", body: "{}", tls: node() });
+      expect(write.status).toBe(503);
+      expect((await get(`${NS}/never-cached`)).status).toBe(503);
+    });
+
+    if (backend !== "memory") {
+      test("a restart while the cloud is unreachable still answers from the cache", async () => {
+        await lite.stop();
+        lite = await startTestLite(pki, { servers: [fake.url], dir, toml: `[cache]\nbackend = "${backend}"\ndir = "${dir}/cache"` });
+        const res = await get(NS);
+        expect(res.headers.get("x-lite-apiserver-cache")).toBe("hit");
+        expect(((await res.json()) as CmList).items.map((i) => i.metadata.name)).toEqual(["a", "c", "d"]);
+      });
+    }
+
+    test("offline watches are held open and closed once the cloud is back; then data converges", async () => {
+      if (lite.running.upstream.reachable) {
+        // After a restart the first request finds out.
+        await get(`${NS}/a`);
+      }
+      expect(lite.running.upstream.reachable).toBe(false);
+      const watch = await get(`${NS}?watch=true`);
+      expect(watch.status).toBe(200);
+      expect(watch.headers.get("x-lite-apiserver-cache")).toBe("hit");
+      const done = watch.text();
+      fake.hang = false;
+      fake.remove("edge", "a");
+      expect(await done).toBe("");
+      expect(lite.running.upstream.reachable).toBe(true);
+      const list = (await (await get(NS)).json()) as CmList;
+      expect(list.items.map((i) => i.metadata.name)).toEqual(["c", "d"]);
+    });
+  });
+}

@@ -1,0 +1,72 @@
+import { Database } from "bun:sqlite";
+import { beforeEach, describe, expect, test } from "bun:test";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { SqliteStore } from "../../src/storage/sqlite.ts";
+import { captureLog, configMap, META, useTempDir } from "./storage-suite.ts";
+
+describe("SqliteStore on disk", () => {
+  const tempDir = useTempDir("storage-sqlite-");
+  let captured: ReturnType<typeof captureLog>;
+  const open = () => new SqliteStore({ dir: tempDir(), log: captured.log });
+  const dbPath = () => join(tempDir(), "cache.db");
+  const warnings = () => captured.records().filter((record) => record.level === "warn");
+
+  beforeEach(() => {
+    captured = captureLog();
+  });
+
+  test("keeps DIR/cache.db in WAL mode, one row per list item", () => {
+    const store = open();
+    store.putList("l", META, [configMap("ns/a", "1"), configMap("ns/b", "2")]);
+    store.upsertListItem("l", configMap("ns/c", "3"));
+
+    const db = new Database(dbPath(), { readonly: true });
+    try {
+      expect(db.query("PRAGMA journal_mode").get()).toEqual({ journal_mode: "wal" });
+      expect(db.query("SELECT item_key FROM list_items WHERE list_key = 'l' ORDER BY item_key").values())
+        .toEqual([["ns/a"], ["ns/b"], ["ns/c"]]);
+    } finally {
+      db.close();
+      store.close();
+    }
+  });
+
+  test("a row whose value has the wrong type is dropped", () => {
+    open().putObject("k", { contentType: "text/plain", body: new Uint8Array([1, 2]) });
+    const db = new Database(dbPath());
+    db.run("UPDATE objects SET body = 'text, not bytes' WHERE key = 'k'");
+    db.close();
+
+    const store = open();
+    expect(store.getObject("k")).toBeUndefined();
+    expect(warnings()).toHaveLength(1);
+    expect(store.count()).toBe(0);
+    store.close();
+  });
+
+  test("a database with a damaged page is replaced by an empty cache, logged", () => {
+    const store = open();
+    store.putList("l", META, Array.from({ length: 50 }, (_, i) => configMap(`ns/cm-${i}`, "1")));
+    store.close();
+    const bytes = readFileSync(dbPath());
+    bytes.fill(0xa5, 4096, 3 * 4096);
+    writeFileSync(dbPath(), bytes);
+
+    const reopened = open();
+    expect(warnings()).toHaveLength(1);
+    expect(reopened.count()).toBe(0);
+    reopened.close();
+  });
+
+  test("a file that is not a database is replaced by an empty cache, logged", () => {
+    writeFileSync(dbPath(), "not a database ".repeat(1000));
+
+    const store = open();
+    expect(warnings()).toEqual([expect.objectContaining({ path: dbPath() })]);
+    expect(store.count()).toBe(0);
+    store.putObject("k", { contentType: "text/plain", body: new Uint8Array([1]) });
+    expect(store.getObject("k")?.body).toEqual(new Uint8Array([1]));
+    store.close();
+  });
+});

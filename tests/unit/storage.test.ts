@@ -1,0 +1,86 @@
+import { Database } from "bun:sqlite";
+import { hash } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { FileStore } from "../../src/storage/file.ts";
+import { MemoryStore } from "../../src/storage/memory.ts";
+import { openStore } from "../../src/storage/open.ts";
+import { SqliteStore } from "../../src/storage/sqlite.ts";
+import { describeStoreBehaviour, type StoreBackend } from "./storage-suite.ts";
+
+/** Changes one character of a stored text, keeping it the same length. */
+function alter(text: string): string {
+  const at = Math.floor(text.length / 2);
+  return text.slice(0, at) + (text[at] === "x" ? "y" : "x") + text.slice(at + 1);
+}
+
+function withDatabase(dir: string, run: (db: Database) => void): void {
+  const db = new Database(join(dir, "cache.db"), { strict: true });
+  try {
+    run(db);
+  } finally {
+    db.close();
+  }
+}
+
+const corruptSqlite: StoreBackend["corrupt"] = {
+  object: (dir, key) =>
+    withDatabase(dir, (db) => {
+      const row = db.query<{ body: Uint8Array }, [string]>("SELECT body FROM objects WHERE key = ?").get(key);
+      const body = Uint8Array.from(row!.body);
+      body[body.length - 1]! ^= 0x01;
+      db.query("UPDATE objects SET body = ? WHERE key = ?").run(body, key);
+    }),
+  listItem: (dir, listKey, itemKey) =>
+    withDatabase(dir, (db) => {
+      const where = "WHERE list_key = ? AND item_key = ?";
+      const row = db.query<{ json: string }, [string, string]>(`SELECT json FROM list_items ${where}`).get(listKey, itemKey);
+      db.query(`UPDATE list_items SET json = ? ${where}`).run(alter(row!.json), listKey, itemKey);
+    }),
+  listMeta: (dir, listKey) =>
+    withDatabase(dir, (db) => {
+      const row = db.query<{ meta: string }, [string]>("SELECT meta FROM lists WHERE key = ?").get(listKey);
+      db.query("UPDATE lists SET meta = ? WHERE key = ?").run(alter(row!.meta), listKey);
+    }),
+};
+
+/** Flips one bit of the file's last byte, inside the stored payload. */
+function flipLastByte(path: string): void {
+  const bytes = readFileSync(path);
+  bytes[bytes.length - 1]! ^= 0x01;
+  writeFileSync(path, bytes);
+}
+
+const sha256 = (key: string) => hash("sha256", key);
+const listFolder = (dir: string, key: string) => join(dir, "objects", `l-${sha256(key)}`);
+
+const corruptFile: StoreBackend["corrupt"] = {
+  object: (dir, key) => flipLastByte(join(dir, "objects", `o-${sha256(key)}`)),
+  listItem: (dir, listKey, itemKey) => flipLastByte(join(listFolder(dir, listKey), `i-${sha256(itemKey)}`)),
+  listMeta: (dir, listKey) => flipLastByte(join(listFolder(dir, listKey), "meta")),
+};
+
+const backends: StoreBackend[] = [
+  { name: "memory", persistent: false, open: () => new MemoryStore() },
+  { name: "sqlite", persistent: true, open: (dir, log) => new SqliteStore({ dir, log }), corrupt: corruptSqlite },
+  { name: "file", persistent: true, open: (dir, log) => new FileStore({ dir, log }), corrupt: corruptFile },
+  {
+    name: "write-behind memory",
+    persistent: false,
+    open: (dir, log) => openStore({ backend: "memory", dir, log }),
+  },
+  {
+    name: "write-behind sqlite",
+    persistent: true,
+    open: (dir, log) => openStore({ backend: "sqlite", dir, log }),
+    corrupt: corruptSqlite,
+  },
+  {
+    name: "write-behind file",
+    persistent: true,
+    open: (dir, log) => openStore({ backend: "file", dir, log }),
+    corrupt: corruptFile,
+  },
+];
+
+for (const backend of backends) describeStoreBehaviour(backend);
