@@ -36,22 +36,33 @@ function isNewer(cachedVersion: string, eventVersion: string): boolean {
   return order !== undefined && order > 0;
 }
 
+/** A list holds every change up to its own version, so an event not newer is already in it. */
+function listIncludes(listVersion: string, eventVersion: string): boolean {
+  const order = compareResourceVersions(listVersion, eventVersion);
+  return order !== undefined && order >= 0;
+}
+
 /**
  * Applies one watch event to the cached list at `listKey`; returns true when the store changed.
  * ADDED/MODIFIED upsert and DELETED removes, unless the cached item is newer; BOOKMARK sets the
  * list's resourceVersion; ERROR, events without a name, and lists not cached change nothing.
  *
- * An applied event also moves the list's resourceVersion to the event's: the store offers no
- * cheap read of the list's own version, and within one watch stream events come in
- * resourceVersion order, so the event that passed the item check is the newest seen.
+ * The list's resourceVersion never moves backwards: an event that is not newer than the list
+ * is already in it, so it is ignored. That stops a second watch replaying from an older
+ * resourceVersion from bringing back a deleted item; a watch started at the LIST's own version
+ * still applies, since kube-apiserver sends only what is newer. Where either version is not a
+ * decimal number they cannot be ordered, and events apply in the order they arrive.
  *
  * @example
  * applyWatchEvent(store, listKey, { type: "MODIFIED", object: { metadata: { namespace: "x", name: "cm", resourceVersion: "12" } } });
- * // true: item "x/cm" now holds that object, and the list's resourceVersion is "12"
+ * // true when the list was at 11 or less: item "x/cm" now holds that object, and the list is at "12"
  */
 export function applyWatchEvent(store: CacheStore, listKey: string, event: WatchEvent): boolean {
-  if (event.type === "ERROR" || !store.hasList(listKey)) return false;
+  if (event.type === "ERROR") return false;
+  const listVersion = store.getListResourceVersion(listKey);
+  if (listVersion === undefined) return false;
   const eventVersion = resourceVersionOf(event.object);
+  if (listIncludes(listVersion, eventVersion)) return false;
 
   if (event.type === "BOOKMARK") {
     if (eventVersion === "") return false;

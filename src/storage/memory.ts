@@ -69,6 +69,10 @@ export class MemoryStore implements CacheStore {
     if (list) list.meta = { ...list.meta, resourceVersion };
   }
 
+  getListResourceVersion(listKey: string): string | undefined {
+    return this.lists.get(listKey)?.meta.resourceVersion;
+  }
+
   count(): number {
     return this.objects.size + this.lists.size;
   }

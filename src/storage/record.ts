@@ -9,8 +9,8 @@ const HEADER_BYTES = 8; // magic, then CRC-32 of everything after the header
 
 export type Field = string | Uint8Array;
 
-function toBytes(field: Field): Uint8Array {
-  return typeof field === "string" ? Buffer.from(field, "utf8") : field;
+function byteLength(field: Field): number {
+  return typeof field === "string" ? Buffer.byteLength(field, "utf8") : field.byteLength;
 }
 
 const lengthPrefix = new Uint8Array(4);
@@ -26,13 +26,18 @@ const lengthView = new DataView(lengthPrefix.buffer);
 export function checksumFields(fields: readonly Field[]): number {
   let crc = 0;
   for (const field of fields) {
-    const length = typeof field === "string" ? Buffer.byteLength(field, "utf8") : field.byteLength;
-    lengthView.setUint32(0, length);
+    lengthView.setUint32(0, byteLength(field));
     crc = Bun.hash.crc32(lengthPrefix, crc);
     // Bun hashes a string as its UTF-8 bytes, the bytes a record holds.
     crc = Bun.hash.crc32(field, crc);
   }
   return crc;
+}
+
+/** Where a field's bytes lie within its record: `bytes.subarray(start, end)`. */
+export interface Span {
+  start: number;
+  end: number;
 }
 
 /**
@@ -42,19 +47,36 @@ export function checksumFields(fields: readonly Field[]): number {
  * writeFileSync(path, sealRecord([key, "application/json", body]));
  */
 export function sealRecord(fields: readonly Field[]): Uint8Array {
-  const parts = fields.map(toBytes);
-  const size = parts.reduce((sum, part) => sum + 4 + part.byteLength, HEADER_BYTES);
-  const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
+  return sealRecordWithSpans(fields).bytes;
+}
+
+/**
+ * `sealRecord`, also telling where each field landed, so that one field can later be read
+ * back from the file alone.
+ *
+ * @example
+ * const { bytes, spans } = sealRecordWithSpans([key, sealRecord([itemKey, json])]);
+ * const item = openRecord(bytes.subarray(spans[1]!.start, spans[1]!.end));
+ */
+export function sealRecordWithSpans(fields: readonly Field[]): { bytes: Uint8Array; spans: Span[] } {
+  const lengths = fields.map(byteLength);
+  const size = lengths.reduce((sum, length) => sum + 4 + length, HEADER_BYTES);
+  // Strings are written straight into the record: encoding each into a buffer of its own
+  // first costs many times more, which a snapshot of thousands of items would feel.
+  const out = Buffer.alloc(size);
+  const spans: Span[] = [];
   let at = HEADER_BYTES;
-  for (const part of parts) {
-    view.setUint32(at, part.byteLength);
-    out.set(part, at + 4);
-    at += 4 + part.byteLength;
-  }
-  view.setUint32(0, MAGIC);
-  view.setUint32(4, Bun.hash.crc32(out.subarray(HEADER_BYTES)));
-  return out;
+  fields.forEach((field, i) => {
+    const length = lengths[i]!;
+    out.writeUInt32BE(length, at);
+    if (typeof field === "string") out.write(field, at + 4, "utf8");
+    else out.set(field, at + 4);
+    spans.push({ start: at + 4, end: at + 4 + length });
+    at += 4 + length;
+  });
+  out.writeUInt32BE(MAGIC, 0);
+  out.writeUInt32BE(Bun.hash.crc32(out.subarray(HEADER_BYTES)), 4);
+  return { bytes: new Uint8Array(out.buffer, out.byteOffset, out.byteLength), spans };
 }
 
 /**

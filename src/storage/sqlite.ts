@@ -211,6 +211,10 @@ export class SqliteStore implements CacheStore {
     this.sql.putMeta.run(listKey, metaText, checksumFields([listKey, metaText]));
   }
 
+  getListResourceVersion(listKey: string): string | undefined {
+    return this.readMeta(listKey)?.resourceVersion;
+  }
+
   count(): number {
     return this.sql.count.get()?.n ?? 0;
   }

@@ -41,9 +41,9 @@ export interface CacheStore {
   deleteObject(key: string): void;
 
   /**
-   * Lists are stored item by item, so one watch event costs work proportional to its object.
-   * A list with any damaged item is dropped whole: a list silently missing an item must never
-   * be served.
+   * Lists are stored so that one watch event costs work proportional to its object, not the
+   * list (per item, or as a snapshot plus per-item overlays). A list with any damaged item
+   * is dropped whole: a list silently missing an item must never be served.
    */
   getList(key: string): StoredList | undefined;
   /** Whether the list is cached; its items are checked only when read. */
@@ -56,6 +56,11 @@ export interface CacheStore {
   deleteListItem(listKey: string, itemKey: string): void;
   /** No-op when the list is not cached. */
   setListResourceVersion(listKey: string, resourceVersion: string): void;
+  /**
+   * The list's own resourceVersion, `undefined` when the list is not cached. Reads no item,
+   * so it is cheap enough to call for every watch event.
+   */
+  getListResourceVersion(listKey: string): string | undefined;
 
   /** Cached objects plus cached lists (a list counts once, whatever its size). */
   count(): number;

@@ -95,6 +95,11 @@ export class WriteBehind implements CacheStore {
     );
   }
 
+  getListResourceVersion(listKey: string): string | undefined {
+    this.flush();
+    return this.inner.getListResourceVersion(listKey);
+  }
+
   count(): number {
     this.flush();
     return this.inner.count();

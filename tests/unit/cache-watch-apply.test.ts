@@ -92,6 +92,52 @@ describe("applyWatchEvent", () => {
     expect(names()).toEqual(["c@95"]);
   });
 
+  test("a watch started at the LIST's resourceVersion applies every newer event", () => {
+    expect(applyWatchEvent(store, LIST, event("ADDED", configMap("b", "101")))).toBe(true);
+    expect(applyWatchEvent(store, LIST, event("MODIFIED", configMap("c", "102", { k: "v" })))).toBe(true);
+    expect(applyWatchEvent(store, LIST, event("DELETED", configMap("a", "103")))).toBe(true);
+    expect(names()).toEqual(["b@101", "c@102"]);
+    expect(cachedList().metadata.resourceVersion).toBe("103");
+  });
+
+  test("an event not newer than the list is already in it, even for an item the list lacks", () => {
+    expect(applyWatchEvent(store, LIST, event("ADDED", configMap("b", "100")))).toBe(false);
+    expect(applyWatchEvent(store, LIST, event("ADDED", configMap("z", "99")))).toBe(false);
+    expect(applyWatchEvent(store, LIST, event("MODIFIED", configMap("a", "97", { k: "older" })))).toBe(false);
+    expect(names()).toEqual(["a@90", "c@95"]);
+    expect(cachedList().metadata.resourceVersion).toBe("100");
+  });
+
+  test("a second watch replaying from an older resourceVersion does not bring back a deleted item", () => {
+    const firstWatch = [event("ADDED", configMap("b", "101")), event("DELETED", configMap("b", "102"))];
+    for (const change of firstWatch) expect(applyWatchEvent(store, LIST, change)).toBe(true);
+    expect(names()).toEqual(["a@90", "c@95"]);
+
+    for (const change of firstWatch) expect(applyWatchEvent(store, LIST, change)).toBe(false);
+    expect(applyWatchEvent(store, LIST, event("MODIFIED", configMap("c", "103")))).toBe(true);
+    expect(names()).toEqual(["a@90", "c@103"]);
+    expect(cachedList().metadata.resourceVersion).toBe("103");
+  });
+
+  test("BOOKMARK never moves the list's resourceVersion backwards", () => {
+    expect(applyWatchEvent(store, LIST, event("BOOKMARK", { kind: "ConfigMap", metadata: { resourceVersion: "150" } }))).toBe(true);
+    expect(applyWatchEvent(store, LIST, event("BOOKMARK", { kind: "ConfigMap", metadata: { resourceVersion: "120" } }))).toBe(false);
+    expect(applyWatchEvent(store, LIST, event("BOOKMARK", { kind: "ConfigMap", metadata: { resourceVersion: "150" } }))).toBe(false);
+    expect(applyWatchEvent(store, LIST, event("ADDED", configMap("b", "140")))).toBe(false);
+    expect(cachedList().metadata.resourceVersion).toBe("150");
+    expect(names()).toEqual(["a@90", "c@95"]);
+  });
+
+  test("a list with a non-numeric resourceVersion takes events in arrival order", () => {
+    store.setListResourceVersion(LIST, "opaque");
+    expect(applyWatchEvent(store, LIST, event("ADDED", configMap("b", "50")))).toBe(true);
+    expect(cachedList().metadata.resourceVersion).toBe("50");
+    store.setListResourceVersion(LIST, "opaque");
+    expect(applyWatchEvent(store, LIST, event("BOOKMARK", { kind: "ConfigMap", metadata: { resourceVersion: "40" } }))).toBe(true);
+    expect(cachedList().metadata.resourceVersion).toBe("40");
+    expect(names()).toEqual(["a@90", "b@50", "c@95"]);
+  });
+
   test("BOOKMARK sets the list's resourceVersion and touches no item", () => {
     expect(applyWatchEvent(store, LIST, event("BOOKMARK", { kind: "ConfigMap", metadata: { resourceVersion: "150" } }))).toBe(true);
     expect(cachedList().metadata.resourceVersion).toBe("150");
@@ -140,6 +186,7 @@ describe("applyWatchEvent", () => {
     applyWatchEvent(spy, LIST, event("DELETED", configMap("c", "121")));
     expect(calls).not.toContain("getList");
     expect(calls).not.toContain("putList");
+    expect(calls).toContain("getListResourceVersion");
     expect(names()).toEqual(["a@120"]);
   });
 });

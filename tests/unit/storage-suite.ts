@@ -162,6 +162,19 @@ export function describeStoreBehaviour(backend: StoreBackend): void {
       expect(store.getList("list")).toEqual({ meta: { ...META, resourceVersion: "321" }, items });
     });
 
+    test("getListResourceVersion follows putList and setListResourceVersion", () => {
+      expect(store.getListResourceVersion("list")).toBeUndefined();
+      store.putList("list", META, [configMap("ns/a", "1")]);
+      expect(store.getListResourceVersion("list")).toBe("100");
+      store.setListResourceVersion("list", "321");
+      expect(store.getListResourceVersion("list")).toBe("321");
+      store.upsertListItem("list", configMap("ns/b", "400"));
+      expect(store.getListResourceVersion("list")).toBe("321");
+      store.putList("list", { ...META, resourceVersion: "500" }, []);
+      expect(store.getListResourceVersion("list")).toBe("500");
+      expect(store.getListResourceVersion("other")).toBeUndefined();
+    });
+
     test("writes to a list that is not cached change nothing", () => {
       store.upsertListItem("absent", configMap("ns/a", "1"));
       store.setListResourceVersion("absent", "5");
@@ -226,6 +239,7 @@ export function describeStoreBehaviour(backend: StoreBackend): void {
         reopen();
 
         expect(store.getObject("o")).toEqual({ contentType: "application/octet-stream", body: BINARY });
+        expect(store.getListResourceVersion("l")).toBe("300");
         expect(store.getList("l")).toEqual({
           meta: { ...META, resourceVersion: "300" },
           items: [configMap("ns/b", "2"), configMap("ns/c", "3")],
@@ -288,8 +302,9 @@ export function describeStoreBehaviour(backend: StoreBackend): void {
         corrupt.listMeta(tempDir(), "bad");
         store = backend.open(tempDir(), captured.log);
 
-        expect(store.hasList("bad")).toBe(false);
+        expect(store.getListResourceVersion("bad")).toBeUndefined();
         expect(warnings()).toHaveLength(1);
+        expect(store.hasList("bad")).toBe(false);
         store.upsertListItem("bad", configMap("ns/b", "2"));
         expect(store.getList("bad")).toBeUndefined();
         expect(store.count()).toBe(0);

@@ -53,7 +53,9 @@ describe("WriteBehind", () => {
     store.upsertListItem("l", configMap("ns/a", "1"));
     expect(store.getListItem("l", "ns/a")).toEqual(configMap("ns/a", "1"));
     store.setListResourceVersion("l", "9");
-    expect(store.getList("l")?.meta.resourceVersion).toBe("9");
+    expect(store.getListResourceVersion("l")).toBe("9");
+    store.setListResourceVersion("l", "10");
+    expect(store.getList("l")?.meta.resourceVersion).toBe("10");
     store.deleteObject("k");
     expect(store.count()).toBe(1);
   });

@@ -51,13 +51,22 @@ function flipLastByte(path: string): void {
   writeFileSync(path, bytes);
 }
 
+/** Flips one bit of the first byte of `text` in the file: damages just that value. */
+function flipByteOf(path: string, text: string): void {
+  const bytes = readFileSync(path);
+  const at = bytes.indexOf(text);
+  if (at < 0) throw new Error(`${text} is not in ${path}`);
+  bytes[at]! ^= 0x01;
+  writeFileSync(path, bytes);
+}
+
 const sha256 = (key: string) => hash("sha256", key);
-const listFolder = (dir: string, key: string) => join(dir, "objects", `l-${sha256(key)}`);
+const snapshotFile = (dir: string, key: string) => join(dir, "objects", `l-${sha256(key)}`, "snapshot");
 
 const corruptFile: StoreBackend["corrupt"] = {
   object: (dir, key) => flipLastByte(join(dir, "objects", `o-${sha256(key)}`)),
-  listItem: (dir, listKey, itemKey) => flipLastByte(join(listFolder(dir, listKey), `i-${sha256(itemKey)}`)),
-  listMeta: (dir, listKey) => flipLastByte(join(listFolder(dir, listKey), "meta")),
+  listItem: (dir, listKey, itemKey) => flipByteOf(snapshotFile(dir, listKey), itemKey),
+  listMeta: (dir, listKey) => flipByteOf(snapshotFile(dir, listKey), '"kind"'),
 };
 
 const backends: StoreBackend[] = [
