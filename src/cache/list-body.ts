@@ -69,9 +69,15 @@ export function splitList(bodyText: string): SplitList | undefined {
   const apiVersion = stringField(body, "apiVersion");
   if (kind === undefined || apiVersion === undefined) return undefined;
 
+  // Items of built-in lists come without kind/apiVersion; stored with them, an item can also
+  // answer a GET of that object, as watch events (which carry both) already can.
+  const itemKind = kind.endsWith("List") ? kind.slice(0, -"List".length) : undefined;
   const items: ListItem[] = [];
   for (const object of body.items as unknown[]) {
-    const item = isRecord(object) ? toListItem(object) : undefined;
+    const typed = isRecord(object) && itemKind !== undefined && object.kind === undefined
+      ? { kind: itemKind, apiVersion, ...object }
+      : object;
+    const item = isRecord(typed) ? toListItem(typed) : undefined;
     if (item === undefined) return undefined;
     items.push(item);
   }

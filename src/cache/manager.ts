@@ -21,6 +21,8 @@ export interface CachePlan {
   /** The `continue` token of a paginated LIST request. */
   continueToken: string | undefined;
   timeoutSeconds: number | undefined;
+  /** For a plain JSON object GET: the cached LIST of its collection and its item there, a second source offline. */
+  collection?: { listKey: string; itemKey: string };
 }
 
 /** Bodies above this are relayed but not cached. */
@@ -69,7 +71,14 @@ export class CacheManager implements RequestCache<CachePlan> {
     const sendAccept = upstreamAccept(accept);
     if (sendAccept !== null && sendAccept !== accept) headers.set("accept", sendAccept);
     const timeout = url.searchParams.get("timeoutSeconds");
+    const collection = kind === "object" && form === "json" && info.subresource === ""
+      ? {
+        listKey: cacheKey(caller.key, { ...info, path: info.path.slice(0, info.path.lastIndexOf("/")) }, new URL("https://x/"), form),
+        itemKey: `${info.namespace}/${info.name}`,
+      }
+      : undefined;
     return {
+      collection,
       kind,
       form,
       key: kind === "watch" ? watchListKey(caller.key, info, url, form) : cacheKey(caller.key, info, url, form),
@@ -112,6 +121,11 @@ export class CacheManager implements RequestCache<CachePlan> {
       const list = plan.kind === "list" ? store.getList(plan.key) : undefined;
       if (list) return cacheHit(assembleList(list), list.meta.contentType);
       const object = store.getObject(plan.key);
+      // A watch keeps the collection's LIST current, so its copy of the object may be newer.
+      const item = plan.collection && store.getListItem(plan.collection.listKey, plan.collection.itemKey);
+      if (item && (!object || newerVersion(item.resourceVersion, objectVersion(object.body)))) {
+        return cacheHit(item.json, "application/json");
+      }
       if (object) return cacheHit(object.body, object.contentType);
     }
     const what = plan.kind === "none" ? "this request needs the cloud" : "this answer was never cached for this caller";
@@ -156,6 +170,20 @@ export class CacheManager implements RequestCache<CachePlan> {
       end() {},
     };
   }
+}
+
+function objectVersion(body: Uint8Array): string {
+  try {
+    return (JSON.parse(new TextDecoder().decode(body)) as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion ?? "";
+  } catch {
+    return "";
+  }
+}
+
+/** True when `candidate` is a later etcd revision than `current` (or `current` is unknown). */
+function newerVersion(candidate: string, current: string): boolean {
+  if (!/^\d+$/.test(current)) return true;
+  return /^\d+$/.test(candidate) && BigInt(candidate) > BigInt(current);
 }
 
 interface RelayTap {

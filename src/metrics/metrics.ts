@@ -25,7 +25,7 @@ export function createMetrics(countCacheEntries: () => number = () => 0): Metric
   return {
     registry,
     requests: registry.counter("lite_apiserver_requests_total", "Requests answered, by where the answer came from and its HTTP code."),
-    upstreamUp: registry.gauge("lite_apiserver_upstream_up", "1 while the cloud kube-apiserver is reachable, else 0."),
+    upstreamUp: registry.gauge("lite_apiserver_upstream_up", "Whether the cloud kube-apiserver is reachable (1) or not (0)."),
     cacheEntries: registry.gauge("lite_apiserver_cache_entries", "Cached objects and lists.", (gauge) =>
       gauge.set(countCacheEntries())),
     watchEventsApplied: registry.counter("lite_apiserver_watch_events_applied_total", "Watch events applied to cached lists."),

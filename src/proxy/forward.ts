@@ -49,7 +49,10 @@ export class Forwarder<Plan> {
       metrics.requests.inc({ source, code: String(response.status) });
       metrics.requestDuration.observe((performance.now() - started) / 1000);
       if (log.enabled("debug")) {
-        log.debug("request", { method: request.method, path: url.pathname, caller: caller.kind, source, code: response.status });
+        log.debug("request", {
+          method: request.method, path: url.pathname + url.search, accept: request.headers.get("accept"), caller: caller.kind,
+          source, code: response.status,
+        });
       }
       return response;
     };

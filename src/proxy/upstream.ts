@@ -129,7 +129,8 @@ export class Upstream {
       await this.probe();
       if (this.probeTimer !== undefined) this.probeTimer = setTimeout(tick, this.options.healthIntervalMs);
     };
-    this.probeTimer = setTimeout(tick, this.options.healthIntervalMs);
+    // The first probe runs at once, so a start while the cloud is gone is noticed without a request paying the timeout.
+    this.probeTimer = setTimeout(tick, 0);
   }
 
   stopProbe(): void {

@@ -93,6 +93,10 @@ for (const backend of ["sqlite", "file", "memory"] as const) {
       expect(paged.items.length).toBe(3);
       expect(paged.metadata.continue).toBeUndefined();
       expect((await get("/version")).headers.get("x-lite-apiserver-cache")).toBe("hit");
+      // Single GETs answer from the watched LIST when it is newer: "a" changed and "d" appeared only there.
+      const a = (await (await get(`${NS}/a`)).json()) as CmList["items"][number];
+      expect(a.data.v).toBe("changed");
+      expect((await get(`${NS}/d`)).status).toBe(200);
       // Answered at once: nothing reached the (hanging) upstream.
       expect(fake.seen.length).toBe(before);
     });

@@ -22,7 +22,8 @@ describe("splitList", () => {
       ["default/b", "11"],
       ["kube-system/a", "12"],
     ]);
-    expect(JSON.parse(split.items[0]!.json)).toEqual(CONFIGMAPS.items[0]!);
+    // Each item gains the kind and apiVersion a GET of it would carry.
+    expect(JSON.parse(split.items[0]!.json)).toEqual({ kind: "ConfigMap", apiVersion: "v1", ...CONFIGMAPS.items[0]! });
     expect(split.nextContinue).toBeUndefined();
   });
 
@@ -67,7 +68,10 @@ describe("assembleList", () => {
     const split = splitList(JSON.stringify(shuffled))!;
     const store = new MemoryStore();
     store.putList("k", { contentType: "application/json", ...split.meta }, split.items);
-    expect(JSON.parse(assembleList(store.getList("k")!))).toEqual(CONFIGMAPS);
+    expect(JSON.parse(assembleList(store.getList("k")!))).toEqual({
+      ...CONFIGMAPS,
+      items: CONFIGMAPS.items.map((item) => ({ kind: "ConfigMap", apiVersion: "v1", ...item })),
+    });
   });
 
   test("writes kind, apiVersion, metadata and items in kube-apiserver's order", () => {
