@@ -1,0 +1,50 @@
+/**
+ * Port slots for e2e test files.
+ *
+ * Every e2e file starts its own control plane (etcd, kube-apiserver) and lite-apiserver. The files
+ * share one `bun test` process and run one after another, but a cluster left behind by a file that
+ * crashed must never break the next one, and none may collide with a developer's own cluster on the
+ * default ports. So each file owns one slot and only uses `e2ePorts(itsSlot)`:
+ *
+ * | slot | file                        |
+ * | ---- | --------------------------- |
+ * | 0    | tests/e2e/cluster.test.ts   |
+ * | 1    | tests/e2e/proxy.test.ts     |
+ * | 2    | tests/e2e/offline.test.ts   |
+ * | 3+   | the next free number, one per new e2e file; add it to this table |
+ *
+ * Slot N is etcd 12379+10N / 12380+10N, kube-apiserver 16443+10N, lite-apiserver 15103+10N and its
+ * admin listener 15104+10N; every range stays clear of the others for N < 100.
+ */
+
+/** The loopback ports of one e2e cluster. */
+export interface ClusterPorts {
+  etcd: number;
+  etcdPeer: number;
+  kube: number;
+  lite: number;
+  liteAdmin: number;
+}
+
+const SLOT_STRIDE = 10;
+const MAX_SLOTS = 100;
+
+/**
+ * The ports that belong to an e2e file's slot.
+ *
+ * @example
+ * const ports = e2ePorts(3); // { etcd: 12409, etcdPeer: 12410, kube: 16473, lite: 15133, liteAdmin: 15134 }
+ */
+export function e2ePorts(slot: number): ClusterPorts {
+  if (!Number.isInteger(slot) || slot < 0 || slot >= MAX_SLOTS) {
+    throw new RangeError(`e2e port slot must be an integer in [0, ${MAX_SLOTS}), got ${slot}`);
+  }
+  const offset = slot * SLOT_STRIDE;
+  return {
+    etcd: 12379 + offset,
+    etcdPeer: 12380 + offset,
+    kube: 16443 + offset,
+    lite: 15103 + offset,
+    liteAdmin: 15104 + offset,
+  };
+}

@@ -1,0 +1,154 @@
+/**
+ * The offline story against a real kube-apiserver 1.20.2, for the sqlite and file backends:
+ * cache while online (a watch keeps the LIST current), cut the cloud (stopped, then frozen),
+ * keep answering (also after a restart of lite-apiserver), converge when the cloud returns.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { kubectl, startCluster, type Cluster } from "./harness/cluster.ts";
+import { writeLiteConfig } from "./harness/lite-config.ts";
+import { startLiteProcess, type LiteProcess } from "./harness/lite-process.ts";
+
+let cluster: Cluster;
+
+const GADGET_CRD = {
+  apiVersion: "apiextensions.k8s.io/v1",
+  kind: "CustomResourceDefinition",
+  metadata: { name: "widgets.e2e.lite.dev" },
+  spec: {
+    group: "e2e.lite.dev",
+    scope: "Namespaced",
+    names: { plural: "widgets", singular: "widget", kind: "Widget" },
+    versions: [{ name: "v1", served: true, storage: true,
+      schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } }],
+  },
+};
+
+beforeAll(async () => {
+  cluster = await startCluster({ slot: 2 });
+  const admin = cluster.kubeconfigs.admin;
+  expect((await kubectl(admin, ["apply", "-f", "-"], { stdin: JSON.stringify(GADGET_CRD) })).code).toBe(0);
+  await kubectl(admin, ["wait", "--for=condition=Established", "crd/widgets.e2e.lite.dev"]);
+}, 180_000);
+
+afterAll(async () => {
+  await cluster?.down();
+}, 60_000);
+
+async function until(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await Bun.sleep(200);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const names = (json: string) => (JSON.parse(json) as { items: { metadata: { name: string } }[] }).items.map((i) => i.metadata.name);
+
+for (const backend of ["sqlite", "file"] as const) {
+  describe(`offline with the ${backend} backend`, () => {
+    const ns = `edge-${backend}`;
+    let lite: LiteProcess;
+    let configFile: string;
+    const node = () => cluster.kubeconfigs.nodeViaLite;
+    const admin = () => cluster.kubeconfigs.admin;
+    const start = async () =>
+      (lite = await startLiteProcess(configFile, cluster.ports.liteAdmin, join(cluster.dir, `lite-${backend}.log`)));
+    const upstreamUp = async () => /^lite_apiserver_upstream_up 1$/m.test(await lite.metrics());
+
+    beforeAll(async () => {
+      configFile = writeLiteConfig(cluster, join(cluster.dir, `lite-${backend}.toml`), {
+        backend, cacheDir: join(cluster.dir, `cache-${backend}`), upstream: { timeout: "2s", health_interval: "1s" },
+      });
+      await kubectl(admin(), ["create", "namespace", ns]);
+      for (const name of ["a", "b", "c"]) await kubectl(admin(), ["create", "configmap", name, "-n", ns, `--from-literal=v=${name}`]);
+      const widget = { apiVersion: "e2e.lite.dev/v1", kind: "Widget", metadata: { name: "w1", namespace: ns }, spec: { n: 1 } };
+      expect((await kubectl(admin(), ["apply", "-f", "-"], { stdin: JSON.stringify(widget) })).code).toBe(0);
+      await start();
+    }, 60_000);
+
+    afterAll(async () => {
+      await lite?.stop();
+    }, 30_000);
+
+    test("online: kubectl lists, gets and watches through lite-apiserver; changes seen only by the watch are cached", async () => {
+      expect(names((await kubectl(node(), ["get", "configmaps", "-n", ns, "-o", "json"])).stdout)).toEqual(["a", "b", "c"]);
+      expect(names((await kubectl(node(), ["get", "widgets", "-n", ns, "-o", "json"])).stdout)).toEqual(["w1"]);
+      expect((await kubectl(node(), ["get", "configmap", "a", "-n", ns, "-o", "json"])).code).toBe(0);
+      expect((await kubectl(node(), ["get", "configmaps", "-n", ns])).stdout).toContain("a");
+
+      const before = Number(/^lite_apiserver_watch_events_applied_total (\d+)$/m.exec(await lite.metrics())?.[1] ?? 0);
+      const watch = Bun.spawn(["kubectl", "--kubeconfig", node(), "get", "configmaps", "-n", ns, "-w", "-o", "json"],
+        { stdout: "ignore", stderr: "ignore", timeout: 60_000 });
+      try {
+        await Bun.sleep(1500);
+        await kubectl(admin(), ["create", "configmap", "d", "-n", ns, "--from-literal=v=d"]);
+        await kubectl(admin(), ["patch", "configmap", "a", "-n", ns, "-p", '{"data":{"v":"changed"}}']);
+        await kubectl(admin(), ["delete", "configmap", "b", "-n", ns]);
+        await until(async () => {
+          const applied = Number(/^lite_apiserver_watch_events_applied_total (\d+)$/m.exec(await lite.metrics())?.[1] ?? 0);
+          return applied - before >= 3;
+        }, "three watch events applied");
+      } finally {
+        watch.kill();
+        await watch.exited;
+      }
+    }, 60_000);
+
+    const offlineChecks = async () => {
+      const list = await kubectl(node(), ["get", "configmaps", "-n", ns, "-o", "json"]);
+      expect(list.code).toBe(0);
+      expect(names(list.stdout)).toEqual(["a", "c", "d"]);
+      const items = (JSON.parse(list.stdout) as { items: { metadata: { name: string }; data: { v: string } }[] }).items;
+      expect(items.find((i) => i.metadata.name === "a")!.data.v).toBe("changed");
+      expect(list.stderr).toContain("local cache");
+      expect(names((await kubectl(node(), ["get", "widgets", "-n", ns, "-o", "json"])).stdout)).toEqual(["w1"]);
+      // c was only ever listed, and a only changed through the watch: single GETs still answer, current.
+      expect((await kubectl(node(), ["get", "configmap", "c", "-n", ns, "-o", "json"])).code).toBe(0);
+      const a = await kubectl(node(), ["get", "configmap", "a", "-n", ns, "-o", "json"]);
+      expect((JSON.parse(a.stdout) as { data: { v: string } }).data.v).toBe("changed");
+      // Discovery-dependent human output works offline too.
+      expect((await kubectl(node(), ["get", "configmaps", "-n", ns])).code).toBe(0);
+      // Another identity never gets the node's data.
+      const other = await kubectl(cluster.kubeconfigs.tokenViaLite, ["get", "configmaps", "-n", ns, "-o", "json"]);
+      expect(other.code).not.toBe(0);
+      expect(other.stderr).toMatch(/ServiceUnavailable|unable to handle the request/);
+    };
+
+    test("the cloud stopped: the same kubectl commands answer from the cache", async () => {
+      await cluster.stopApiserver();
+      await until(async () => !(await upstreamUp()), "lite-apiserver to notice the cloud is gone");
+      await offlineChecks();
+    }, 90_000);
+
+    test("restarted while cut off, lite-apiserver still answers", async () => {
+      await lite.stop();
+      await start();
+      await offlineChecks();
+    }, 90_000);
+
+    test("the cloud frozen (SIGSTOP): answers come from the cache after the timeout", async () => {
+      await cluster.startApiserver();
+      await until(upstreamUp, "lite-apiserver to see the cloud again");
+      cluster.freezeApiserver();
+      try {
+        await until(async () => !(await upstreamUp()), "lite-apiserver to notice the frozen cloud", 30_000);
+        await offlineChecks();
+      } finally {
+        cluster.thawApiserver();
+      }
+    }, 90_000);
+
+    test("the cloud returns: a deletion there is reflected", async () => {
+      await until(upstreamUp, "lite-apiserver to see the cloud again");
+      await kubectl(admin(), ["delete", "configmap", "c", "-n", ns]);
+      expect(names((await kubectl(node(), ["get", "configmaps", "-n", ns, "-o", "json"])).stdout)).toEqual(["a", "d"]);
+      await cluster.stopApiserver();
+      await until(async () => !(await upstreamUp()), "lite-apiserver to notice the cloud is gone");
+      // The converged list is what the cache now serves.
+      expect(names((await kubectl(node(), ["get", "configmaps", "-n", ns, "-o", "json"])).stdout)).toEqual(["a", "d"]);
+      await cluster.startApiserver();
+    }, 90_000);
+  });
+}
