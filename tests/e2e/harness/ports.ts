@@ -11,7 +11,8 @@
  * | 0    | tests/e2e/cluster.test.ts   |
  * | 1    | tests/e2e/proxy.test.ts     |
  * | 2    | tests/e2e/offline.test.ts   |
- * | 3+   | the next free number, one per new e2e file; add it to this table |
+ * | 3    | tests/e2e/certs.test.ts     |
+ * | 4+   | the next free number, one per new e2e file; add it to this table |
  *
  * Slot N is etcd 12379+10N / 12380+10N, kube-apiserver 16443+10N, lite-apiserver 15103+10N and its
  * admin listener 15104+10N; every range stays clear of the others for N < 100.
