@@ -2,7 +2,20 @@ import * as v from "valibot";
 import { parseDuration } from "./duration.ts";
 import { parseHostPort } from "./address.ts";
 
-const text = (what = "a string") => v.string(`expected ${what}`);
+/** What the file held, in TOML terms (valibot's own `received` calls TOML tables "null"). */
+function got(issue: v.BaseIssue<unknown>): string {
+  const value = issue.input;
+  if (typeof value === "string") return JSON.stringify(value);
+  if (Array.isArray(value)) return "a list";
+  if (value instanceof Date) return "a date";
+  if (typeof value === "object" && value !== null) return "a table";
+  return String(value);
+}
+
+const text = (what = "a string") => v.string((issue) => `expected ${what}, got ${got(issue)}`);
+
+/** Timers (setTimeout) fire at once for delays above 2^31-1 ms, so longer durations would spin. */
+const MAX_DURATION_MS = 2 ** 31 - 1;
 
 const nonEmptyText = (what: string) => v.pipe(text(what), v.nonEmpty(`expected ${what}, got ""`));
 
@@ -16,6 +29,10 @@ const duration = (fallback: string) =>
           addIssue({ message: `expected a duration like "3s", got "${dataset.value}"` });
           return NEVER;
         }
+        if (ms > MAX_DURATION_MS) {
+          addIssue({ message: `expected a duration of at most "596h", got "${dataset.value}"` });
+          return NEVER;
+        }
         return ms;
       }),
     ),
@@ -25,67 +42,75 @@ const duration = (fallback: string) =>
 const hostPort = v.pipe(
   text('an address like "127.0.0.1:51003"'),
   v.check((value) => parseHostPort(value) !== undefined, (issue) =>
-    `expected an address like "127.0.0.1:51003", got ${issue.received}`),
+    `expected an address like "127.0.0.1:51003", got ${got(issue)}`),
 );
+
+const hostPortOrOff = v.pipe(
+  text('an address like "127.0.0.1:51004" or ""'),
+  v.check((value) => value === "" || parseHostPort(value) !== undefined, (issue) =>
+    `expected an address like "127.0.0.1:51004" or "", got ${got(issue)}`),
+);
+
+const table = <T extends v.ObjectEntries>(name: string, entries: T) =>
+  v.strictObject(entries, (issue) => `expected a table [${name}], got ${got(issue)}`);
 
 const httpsUrl = v.pipe(
   text('a URL like "https://127.0.0.1:6443"'),
   v.check((value) => URL.canParse(value) && new URL(value).protocol === "https:", (issue) =>
-    `expected a URL like "https://127.0.0.1:6443", got ${issue.received}`),
+    `expected a URL like "https://127.0.0.1:6443", got ${got(issue)}`),
 );
 
 const proxyUrl = v.pipe(
   text("an http(s) proxy URL"),
   v.check((value) => value === "" || (URL.canParse(value) && /^https?:$/.test(new URL(value).protocol)), (issue) =>
-    `expected an http:// or https:// proxy URL or "", got ${issue.received}`),
+    `expected an http:// or https:// proxy URL or "", got ${got(issue)}`),
 );
 
 const oneOf = <const T extends readonly [string, ...string[]]>(options: T, fallback: T[number]) =>
-  v.optional(v.picklist(options, (issue) => `expected one of ${options.join(", ")}, got ${issue.received}`), fallback);
+  v.optional(v.picklist(options, (issue) => `expected one of ${options.join(", ")}, got ${got(issue)}`), fallback);
 
 /** The config file exactly as CONTRACT.md defines it; durations become milliseconds. */
 export const ConfigSchema = v.strictObject({
-  server: v.strictObject({
+  server: table("server", {
     listen: v.optional(
-      v.pipe(v.array(hostPort, "expected a list of addresses"), v.minLength(1, "expected at least one address")),
+      v.pipe(v.array(hostPort, (issue) => `expected a list of addresses, got ${got(issue)}`), v.minLength(1, "expected at least one address")),
       ["127.0.0.1:51003"],
     ),
     cert_file: nonEmptyText("a file path"),
     key_file: nonEmptyText("a file path"),
     client_ca_file: nonEmptyText("a file path"),
-  }, "expected a table [server]"),
-  upstream: v.strictObject({
-    servers: v.pipe(v.array(httpsUrl, "expected a list of URLs"), v.minLength(1, "expected at least one URL")),
+  }),
+  upstream: table("upstream", {
+    servers: v.pipe(v.array(httpsUrl, (issue) => `expected a list of URLs, got ${got(issue)}`), v.minLength(1, "expected at least one URL")),
     ca_file: nonEmptyText("a file path"),
     timeout: duration("3s"),
     health_interval: duration("2s"),
     proxy: v.optional(proxyUrl, ""),
-  }, "expected a table [upstream]"),
+  }),
   identity: v.optional(
     v.array(
-      v.strictObject({ cert_file: nonEmptyText("a file path"), key_file: nonEmptyText("a file path") }),
-      "expected [[identity]] tables",
+      table("[identity]", { cert_file: nonEmptyText("a file path"), key_file: nonEmptyText("a file path") }),
+      (issue) => `expected [[identity]] tables, got ${got(issue)}`,
     ),
     [],
   ),
   certs: v.optional(
-    v.strictObject({ reload_interval: duration("30m"), fast_reload_interval: duration("1s") }),
+    table("certs", { reload_interval: duration("30m"), fast_reload_interval: duration("1s") }),
     {},
   ),
   cache: v.optional(
-    v.strictObject({
+    table("cache", {
       backend: oneOf(["sqlite", "file", "memory"], "sqlite"),
       dir: v.optional(nonEmptyText("a folder path"), "/var/lib/lite-apiserver"),
     }),
     {},
   ),
   admin: v.optional(
-    v.strictObject({ listen: v.optional(v.union([v.literal(""), hostPort], (issue) =>
-      `expected an address like "127.0.0.1:51004" or "", got ${issue.received}`), "127.0.0.1:51004") }),
+    table("admin", { listen: v.optional(hostPortOrOff, "127.0.0.1:51004") }),
     {},
   ),
   log: v.optional(
-    v.strictObject({
+    table("log", {
       level: oneOf(["debug", "info", "warn", "error"], "info"),
       format: oneOf(["json", "text"], "json"),
     }),

@@ -17,6 +17,13 @@ function labelKey(labels: Labels): string {
   return "{" + names.map((n) => `${n}="${escape(labels[n] ?? "")}"`).join(",") + "}";
 }
 
+/** Prometheus spells the non-finite values `+Inf`, `-Inf` and `NaN`; JavaScript says `Infinity`. */
+function sample(value: number): string {
+  if (value === Infinity) return "+Inf";
+  if (value === -Infinity) return "-Inf";
+  return String(value);
+}
+
 function withLabel(key: string, extra: string): string {
   return key === "" ? `{${extra}}` : `${key.slice(0, -1)},${extra}}`;
 }
@@ -37,7 +44,7 @@ export class Counter implements Metric {
   }
   render(): string {
     let out = `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} counter\n`;
-    for (const [key, value] of this.values) out += `${this.name}${key} ${value}\n`;
+    for (const [key, value] of this.values) out += `${this.name}${key} ${sample(value)}\n`;
     return out;
   }
 }
@@ -58,7 +65,7 @@ export class Gauge implements Metric {
   render(): string {
     this.collect?.(this);
     let out = `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} gauge\n`;
-    for (const [key, value] of this.values) out += `${this.name}${key} ${value}\n`;
+    for (const [key, value] of this.values) out += `${this.name}${key} ${sample(value)}\n`;
     return out;
   }
 }
@@ -86,7 +93,7 @@ export class Histogram implements Metric {
         out += `${this.name}_bucket${withLabel(key, `le="${le}"`)} ${s.counts[i]}\n`;
       });
       out += `${this.name}_bucket${withLabel(key, 'le="+Inf"')} ${s.count}\n`;
-      out += `${this.name}_sum${key} ${s.sum}\n${this.name}_count${key} ${s.count}\n`;
+      out += `${this.name}_sum${key} ${sample(s.sum)}\n${this.name}_count${key} ${s.count}\n`;
     }
     return out;
   }

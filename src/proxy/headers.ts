@@ -23,13 +23,9 @@ export function endToEndHeaders(source: Headers): Headers {
     (source.get("connection") ?? "").split(",").map((token) => token.trim().toLowerCase()).filter(Boolean),
   );
   const out = new Headers();
+  // Iteration yields each Set-Cookie value on its own (Fetch standard), so they stay separate.
   source.forEach((value, name) => {
     if (!HOP_BY_HOP.has(name) && !named.has(name)) out.append(name, value);
   });
-  // Set-Cookie is the one header Headers.forEach joins; keep each value separate.
-  if (source.has("set-cookie")) {
-    out.delete("set-cookie");
-    for (const cookie of source.getSetCookie()) out.append("set-cookie", cookie);
-  }
   return out;
 }

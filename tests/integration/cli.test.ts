@@ -1,0 +1,315 @@
+/**
+ * The command line as users and installers see it: `bun src/cli.ts` in a subprocess, its exit
+ * codes, stdout and stderr (CONTRACT.md "Commands").
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { Subprocess } from "bun";
+import { parse as parseToml } from "smol-toml";
+import pkg from "../../package.json" with { type: "json" };
+import { parseConfig } from "../../src/config/load.ts";
+import { makeCa, makeCert, type Ca, type IssuedCert } from "../helpers/pki.ts";
+
+const CLI = resolve(import.meta.dir, "../../src/cli.ts");
+/** Grace for a stopping server beyond the contract's 5 s drain before we call it hung. */
+const STOP_GUARD_MS = 15_000;
+
+let dir: string;
+let ca: Ca;
+let serving: IssuedCert;
+let node: IssuedCert;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "cli-test-"));
+  ca = makeCa(dir);
+  serving = makeCert(ca, dir, { cn: "lite-apiserver", kind: "server" });
+  node = makeCert(ca, dir, { cn: "system:node:edge-1", org: "system:nodes", kind: "client", combined: true });
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI to completion (killed after STOP_GUARD_MS should it hang). */
+async function run(args: string[], cwd = dir): Promise<Result> {
+  const proc = Bun.spawn([process.execPath, CLI, ...args], { cwd, stdout: "pipe", stderr: "pipe", timeout: STOP_GUARD_MS });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  return { code, stdout, stderr };
+}
+
+/** The lines of a stream as they arrive; `done` resolves at its end. */
+function collectLines(stream: ReadableStream<Uint8Array>) {
+  const lines: string[] = [];
+  const done = (async () => {
+    let partial = "";
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) {
+      const parts = (partial + decoder.decode(chunk, { stream: true })).split("\n");
+      partial = parts.pop() ?? "";
+      lines.push(...parts);
+    }
+    if (partial) lines.push(partial);
+  })();
+  return { lines, done };
+}
+
+interface LogRecord {
+  msg: string;
+  signal?: string;
+  listen?: string[];
+}
+
+/** The JSON log records among `lines` (anything else the runtime prints is skipped). */
+const records = (lines: string[]) =>
+  lines.filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as LogRecord);
+
+/** Waits (bounded) for the first log record that `match` accepts. */
+async function logRecord(lines: string[], match: (record: LogRecord) => boolean): Promise<LogRecord> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const found = records(lines).find(match);
+    if (found) return found;
+    await Bun.sleep(25);
+  }
+  throw new Error(`no such log record in:\n${lines.join("\n")}`);
+}
+
+/** A loopback port that was free a moment ago. */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((done) => server.close(() => done()));
+  return port;
+}
+
+function writeConfig(name: string, toml: string): string {
+  const file = join(dir, name);
+  writeFileSync(file, toml);
+  return file;
+}
+
+/** A config that validates and whose every file exists; `upstreamPort` need not be listening. */
+function goodToml(options: { upstreamPort?: number; adminPort?: number; certFile?: string } = {}): string {
+  return `
+[server]
+listen = ["127.0.0.1:0"]
+cert_file = "${options.certFile ?? serving.certFile}"
+key_file = "${serving.keyFile}"
+client_ca_file = "${ca.certFile}"
+
+[upstream]
+servers = ["https://127.0.0.1:${options.upstreamPort ?? 6443}"]
+ca_file = "${ca.certFile}"
+timeout = "1s"
+health_interval = "200ms"
+
+[[identity]]
+cert_file = "${node.certFile}"
+key_file = "${node.keyFile}"
+
+[cache]
+backend = "memory"
+dir = "cache"
+
+[admin]
+listen = "127.0.0.1:${options.adminPort ?? 51004}"
+
+[log]
+level = "info"
+format = "json"
+`;
+}
+
+describe("version", () => {
+  test.each([["version"], ["--version"]])("%s prints lite-apiserver <version> and exits 0", async (arg) => {
+    const result = await run([arg]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toStartWith(`lite-apiserver ${pkg.version}`);
+    expect(result.stdout.trim().split("\n")).toHaveLength(1);
+  });
+
+  test("--help prints the usage and exits 0", async () => {
+    const result = await run(["--help"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("check-config");
+  });
+});
+
+describe("check-config", () => {
+  test("a good config: exit 0 and the effective config, with paths and no key material", async () => {
+    const file = writeConfig("good.toml", goodToml());
+    const result = await run(["check-config", "--config", file]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toContain(serving.keyFile);
+    expect(result.stdout).toContain(node.keyFile);
+    for (const secret of [serving.keyPem, node.keyPem, serving.certPem, readFileSync(node.keyFile, "utf8")]) {
+      expect(result.stdout).not.toContain(secret.trim());
+    }
+    expect(result.stdout).not.toContain("-----BEGIN");
+    expect(result.stdout).not.toMatch(/PRIVATE KEY/);
+  });
+
+  test("the printed config is TOML with every default filled in, and reads back to the same config", async () => {
+    const file = writeConfig("minimal.toml", `
+[server]
+cert_file = "server.crt"
+key_file = "server.key"
+client_ca_file = "ca.crt"
+[upstream]
+servers = ["https://127.0.0.1:6443"]
+ca_file = "ca.crt"
+`);
+    const result = await run(["check-config", "--config", file]);
+    expect(result.code).toBe(0);
+    const printed = parseToml(result.stdout) as Record<string, Record<string, unknown>>;
+    expect(printed.upstream).toMatchObject({ timeout: "3s", health_interval: "2s", proxy: "" });
+    expect(printed.certs).toEqual({ reload_interval: "30m", fast_reload_interval: "1s" });
+    expect(printed.cache).toEqual({ backend: "sqlite", dir: "/var/lib/lite-apiserver" });
+    expect(printed.admin).toEqual({ listen: "127.0.0.1:51004" });
+    expect(printed.log).toEqual({ level: "info", format: "json" });
+    expect(printed.server?.cert_file).toBe(join(dir, "server.crt"));
+    expect(parseConfig(result.stdout, "/elsewhere/printed.toml")).toEqual(parseConfig(readFileSync(file, "utf8"), file));
+  });
+
+  test("a relative --config resolves against the working directory", async () => {
+    writeConfig("relative.toml", goodToml());
+    const result = await run(["check-config", "--config", "relative.toml"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`dir = "${join(dir, "cache")}"`);
+  });
+
+  test("a bad config: exit 2, the file name and key path on stderr, nothing on stdout", async () => {
+    const file = writeConfig("bad.toml", goodToml().replace('timeout = "1s"', 'timeout = "1 second"'));
+    const result = await run(["check-config", "--config", file]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toContain(`${file}: upstream.timeout: expected a duration like "3s", got "1 second"`);
+  });
+
+  test("an unknown key: exit 2 naming it", async () => {
+    const file = writeConfig("typo.toml", goodToml().replace("[cache]\n", "[cache]\nbakend = \"file\"\n"));
+    const result = await run(["check-config", "--config", file]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`${file}: cache.bakend: unknown key`);
+  });
+
+  test("a missing config file: exit 2 naming it", async () => {
+    const file = join(dir, "absent.toml");
+    const result = await run(["check-config", "--config", file]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`${file}: cannot read: ENOENT`);
+  });
+
+  test("a bad config also stops a plain run with exit 2", async () => {
+    const file = writeConfig("bad-run.toml", goodToml().replace('backend = "memory"', 'backend = "redis"'));
+    const result = await run(["--config", file]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`${file}: cache.backend: `);
+  });
+});
+
+describe("bad command lines exit 2 with the usage", () => {
+  test.each([
+    ["an unknown command", ["frobnicate"]],
+    ["an extra argument", ["check-config", "extra"]],
+    ["an unknown flag", ["--bogus"]],
+    ["an unknown flag after a command", ["check-config", "--verbose"]],
+    ["--config without its value", ["check-config", "--config"]],
+  ])("%s", async (_, args) => {
+    const result = await run(args);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toContain("usage:");
+  });
+});
+
+describe("run", () => {
+  let running: Subprocess<"ignore", "pipe", "pipe"> | undefined;
+
+  afterEach(() => {
+    if (running && running.exitCode === null && running.signalCode === null) running.kill("SIGKILL");
+    running = undefined;
+  });
+
+  test("a valid config whose serving cert file does not exist: exit 1 naming the file", async () => {
+    const missing = join(dir, "no-such-server.crt");
+    const file = writeConfig("missing-cert.toml", goodToml({ certFile: missing, adminPort: await freePort() }));
+    const result = await run(["--config", file]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("server.cert_file");
+    expect(result.stderr).toContain(missing);
+    expect(result.stderr).toContain("ENOENT");
+  });
+
+  /** Starts the server and waits (bounded) until its admin listener answers /healthz. */
+  async function startServer(name: string) {
+    const adminPort = await freePort();
+    const file = writeConfig(name, goodToml({ upstreamPort: await freePort(), adminPort }));
+    const proc = Bun.spawn([process.execPath, CLI, "--config", file], { cwd: dir, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    running = proc;
+    const logs = collectLines(proc.stderr);
+    const admin = `http://127.0.0.1:${adminPort}`;
+    for (let attempt = 0; attempt < 200; attempt++) {
+      if (proc.exitCode !== null) throw new Error(`lite-apiserver exited with ${proc.exitCode}: ${logs.lines.join("\n")}`);
+      const healthz = await fetch(`${admin}/healthz`).catch(() => undefined);
+      if (healthz) return { proc, admin, healthz, logs };
+      await Bun.sleep(50);
+    }
+    throw new Error("lite-apiserver's admin listener never answered");
+  }
+
+  async function exitAfter(proc: Subprocess, signal: NodeJS.Signals): Promise<number | string> {
+    proc.kill(signal);
+    const guard = Bun.sleep(STOP_GUARD_MS).then(() => "still running");
+    return Promise.race([proc.exited, guard]);
+  }
+
+  test("serves /healthz, /readyz and /metrics on the admin port, and exits 0 on SIGTERM", async () => {
+    const { proc, admin, healthz, logs } = await startServer("serve.toml");
+    expect(healthz.status).toBe(200);
+    expect(await healthz.text()).toBe("ok");
+    expect((await fetch(`${admin}/readyz`)).status).toBe(200);
+    const metrics = await (await fetch(`${admin}/metrics`)).text();
+    expect(metrics).toContain("# TYPE lite_apiserver_upstream_up gauge");
+    expect(metrics).toContain('lite_apiserver_client_cert_expiry_timestamp_seconds{cn="system:node:edge-1"}');
+
+    expect(await exitAfter(proc, "SIGTERM")).toBe(0);
+    await logs.done;
+    expect(records(logs.lines).map((record) => record.msg)).toContain("lite-apiserver started");
+    expect(records(logs.lines).find((record) => record.msg.startsWith("stopping"))?.signal).toBe("SIGTERM");
+  });
+
+  test("SIGTERM with a watch held open: the drain cuts it and the process exits 0", async () => {
+    const { proc, logs } = await startServer("serve-watch.toml");
+    const started = await logRecord(logs.lines, (record) => record.msg === "lite-apiserver started");
+    const front = started.listen?.[0];
+    expect(front).toMatch(/^127\.0\.0\.1:\d+$/);
+    // The cloud is unreachable, so the watch is answered from the cache and held open without end.
+    const watch = await fetch(`https://${front}/api/v1/namespaces/default/configmaps?watch=1`, { tls: { ca: ca.certPem } });
+    expect(watch.status).toBe(200);
+    expect(watch.headers.get("x-lite-apiserver-cache")).toBe("hit");
+    const body = watch.text().catch(() => "cut off");
+    expect(await Promise.race([body.then(() => "ended"), Bun.sleep(300).then(() => "open")])).toBe("open");
+
+    expect(await exitAfter(proc, "SIGTERM")).toBe(0);
+    // Closed with no invented events, or cut off when the drain ran out; either way it ended.
+    expect(["", "cut off"]).toContain(await body);
+  });
+
+  test("exits 0 on SIGINT too", async () => {
+    const { proc } = await startServer("serve-int.toml");
+    expect(await exitAfter(proc, "SIGINT")).toBe(0);
+  });
+});
