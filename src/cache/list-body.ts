@@ -30,9 +30,21 @@ function stringField(record: unknown, field: string): string | undefined {
  * itemKey({ metadata: { namespace: "x", name: "cm" } }); // "x/cm"
  */
 export function itemKey(object: Record<string, unknown>): string | undefined {
-  const name = stringField(object.metadata, "name");
+  const metadata = metadataOf(object);
+  const name = stringField(metadata, "name");
   if (name === undefined || name === "") return undefined;
-  return `${stringField(object.metadata, "namespace") ?? ""}/${name}`;
+  return `${stringField(metadata, "namespace") ?? ""}/${name}`;
+}
+
+/**
+ * The metadata that identifies an item: its own, or for a Table row (`{cells, object}`) that of
+ * the object the row shows.
+ *
+ * @example
+ * metadataOf({ cells: ["a"], object: { metadata: { name: "a" } } }); // { name: "a" }
+ */
+export function metadataOf(object: Record<string, unknown>): unknown {
+  return Array.isArray(object.cells) && isRecord(object.object) ? object.object.metadata : object.metadata;
 }
 
 /**
@@ -45,7 +57,7 @@ export function itemKey(object: Record<string, unknown>): string | undefined {
 export function toListItem(object: Record<string, unknown>): ListItem | undefined {
   const key = itemKey(object);
   if (key === undefined) return undefined;
-  const resourceVersion = stringField(object.metadata, "resourceVersion") ?? "";
+  const resourceVersion = stringField(metadataOf(object), "resourceVersion") ?? "";
   return { key, resourceVersion, json: JSON.stringify(object) };
 }
 
@@ -64,10 +76,12 @@ export function splitList(bodyText: string): SplitList | undefined {
   } catch {
     return undefined;
   }
-  if (!isRecord(body) || !Array.isArray(body.items)) return undefined;
+  if (!isRecord(body)) return undefined;
   const kind = stringField(body, "kind");
   const apiVersion = stringField(body, "apiVersion");
   if (kind === undefined || apiVersion === undefined) return undefined;
+  if (kind === "Table") return splitTable(body, apiVersion);
+  if (!Array.isArray(body.items)) return undefined;
 
   // Items of built-in lists come without kind/apiVersion; stored with them, an item can also
   // answer a GET of that object, as watch events (which carry both) already can.
@@ -89,6 +103,28 @@ export function splitList(bodyText: string): SplitList | undefined {
   };
 }
 
+/** A Table's rows become the items; each must show an object (kubectl's default includeObject=Metadata). */
+function splitTable(body: Record<string, unknown>, apiVersion: string): SplitList | undefined {
+  if (!Array.isArray(body.rows) || !Array.isArray(body.columnDefinitions)) return undefined;
+  const items: ListItem[] = [];
+  for (const row of body.rows as unknown[]) {
+    const item = isRecord(row) ? toListItem(row) : undefined;
+    if (item === undefined) return undefined;
+    items.push(item);
+  }
+  const nextContinue = stringField(body.metadata, "continue");
+  return {
+    meta: {
+      kind: "Table",
+      apiVersion,
+      resourceVersion: stringField(body.metadata, "resourceVersion") ?? "",
+      columns: JSON.stringify(body.columnDefinitions),
+    },
+    items,
+    nextContinue: nextContinue === "" ? undefined : nextContinue,
+  };
+}
+
 /**
  * The list body to answer with; items come out in the stored (key) order, without a continue token.
  *
@@ -98,7 +134,8 @@ export function splitList(bodyText: string): SplitList | undefined {
  * // '{"kind":"ConfigMapList","apiVersion":"v1","metadata":{"resourceVersion":"9"},"items":[]}'
  */
 export function assembleList(list: StoredList): string {
-  const { kind, apiVersion, resourceVersion } = list.meta;
-  const head = `{"kind":${JSON.stringify(kind)},"apiVersion":${JSON.stringify(apiVersion)},"metadata":{"resourceVersion":${JSON.stringify(resourceVersion)}},"items":[`;
+  const { kind, apiVersion, resourceVersion, columns } = list.meta;
+  const rows = columns === undefined ? `"items":[` : `"columnDefinitions":${columns},"rows":[`;
+  const head = `{"kind":${JSON.stringify(kind)},"apiVersion":${JSON.stringify(apiVersion)},"metadata":{"resourceVersion":${JSON.stringify(resourceVersion)}},${rows}`;
   return head + list.items.map((item) => item.json).join(",") + "]}";
 }

@@ -3,7 +3,7 @@
  * Each event reads and writes at most one item, whatever the size of the list.
  */
 import type { CacheStore } from "../storage/types.ts";
-import { toListItem } from "./list-body.ts";
+import { metadataOf, toListItem } from "./list-body.ts";
 import type { WatchEvent } from "./watch-events.ts";
 
 const DECIMAL = /^\d+$/;
@@ -19,7 +19,7 @@ function compareResourceVersions(a: string, b: string): number | undefined {
 }
 
 function resourceVersionOf(object: Record<string, unknown>): string {
-  const metadata = object.metadata;
+  const metadata = metadataOf(object);
   if (typeof metadata !== "object" || metadata === null) return "";
   const value = (metadata as Record<string, unknown>).resourceVersion;
   return typeof value === "string" ? value : "";
@@ -59,6 +59,16 @@ function listIncludes(listVersion: string, eventVersion: string): boolean {
  */
 export function applyWatchEvent(store: CacheStore, listKey: string, event: WatchEvent): boolean {
   if (event.type === "ERROR") return false;
+  // A Table watch (kubectl get -w) sends each change as a Table of rows; each row is one item.
+  if (event.type !== "BOOKMARK" && event.object.kind === "Table" && Array.isArray(event.object.rows)) {
+    let changed = false;
+    for (const row of event.object.rows as Record<string, unknown>[]) {
+      if (typeof row === "object" && row !== null && applyWatchEvent(store, listKey, { type: event.type, object: row })) {
+        changed = true;
+      }
+    }
+    return changed;
+  }
   const listVersion = store.getListResourceVersion(listKey);
   if (listVersion === undefined) return false;
   const eventVersion = resourceVersionOf(event.object);

@@ -14,16 +14,18 @@ export function parseListMeta(text: string): ListMeta | undefined {
     return undefined;
   }
   if (typeof value !== "object" || value === null) return undefined;
-  const { contentType, apiVersion, kind, resourceVersion } = value as Record<string, unknown>;
+  const { contentType, apiVersion, kind, resourceVersion, columns } = value as Record<string, unknown>;
   if (
     typeof contentType !== "string" ||
     typeof apiVersion !== "string" ||
     typeof kind !== "string" ||
-    typeof resourceVersion !== "string"
+    typeof resourceVersion !== "string" ||
+    (columns !== undefined && typeof columns !== "string")
   ) {
     return undefined;
   }
-  return { contentType, apiVersion, kind, resourceVersion };
+  return columns === undefined ? { contentType, apiVersion, kind, resourceVersion }
+    : { contentType, apiVersion, kind, resourceVersion, columns };
 }
 
 /**
@@ -34,6 +36,6 @@ export function parseListMeta(text: string): ListMeta | undefined {
  * const text = serializeListMeta(meta);
  */
 export function serializeListMeta(meta: ListMeta): string {
-  const { contentType, apiVersion, kind, resourceVersion } = meta;
-  return JSON.stringify({ contentType, apiVersion, kind, resourceVersion });
+  const { contentType, apiVersion, kind, resourceVersion, columns } = meta;
+  return JSON.stringify({ contentType, apiVersion, kind, resourceVersion, columns });
 }

@@ -19,6 +19,11 @@ export interface ListMeta {
   apiVersion: string;
   kind: string;
   resourceVersion: string;
+  /**
+   * Set for a server-side Table (kubectl's human output): the JSON of its `columnDefinitions`;
+   * its items are then the table's rows, keyed by the object each row shows.
+   */
+  columns?: string;
 }
 
 /** One item of a cached LIST, keyed by `namespace/name` (`/name` when cluster-scoped). */

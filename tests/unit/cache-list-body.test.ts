@@ -48,7 +48,7 @@ describe("splitList", () => {
   });
 
   test.each([
-    ["a Table", JSON.stringify({ kind: "Table", apiVersion: "meta.k8s.io/v1", metadata: { resourceVersion: "1" }, columnDefinitions: [], rows: [] })],
+    ["a Table without columnDefinitions", JSON.stringify({ kind: "Table", apiVersion: "meta.k8s.io/v1", metadata: { resourceVersion: "1" }, rows: [] })],
     ["a single object", JSON.stringify(CONFIGMAPS.items[0])],
     ["a Status", JSON.stringify({ kind: "Status", apiVersion: "v1", status: "Failure", code: 500 })],
     ["an item without a name", JSON.stringify({ ...CONFIGMAPS, items: [{ metadata: {} }] })],
@@ -95,5 +95,33 @@ describe("itemKey and toListItem", () => {
     expect(itemKey({ metadata: { name: "" } })).toBeUndefined();
     expect(itemKey({ kind: "Status" })).toBeUndefined();
     expect(toListItem({ metadata: { namespace: "x" } })).toBeUndefined();
+  });
+});
+
+describe("Table lists (kubectl's human output)", () => {
+  const row = (name: string, rv: string, age: string) => ({
+    cells: [name, 1, age],
+    object: { kind: "PartialObjectMetadata", apiVersion: "meta.k8s.io/v1", metadata: { name, namespace: "x", resourceVersion: rv } },
+  });
+  const TABLE = {
+    kind: "Table",
+    apiVersion: "meta.k8s.io/v1",
+    metadata: { resourceVersion: "20" },
+    columnDefinitions: [{ name: "Name", type: "string" }, { name: "Data", type: "string" }, { name: "Age", type: "string" }],
+    rows: [row("b", "12", "5m"), row("a", "11", "6m")],
+  };
+
+  test("rows split into items keyed by the object they show, and assemble back into the Table", () => {
+    const split = splitList(JSON.stringify(TABLE))!;
+    expect(split.meta).toEqual({ kind: "Table", apiVersion: "meta.k8s.io/v1", resourceVersion: "20",
+      columns: JSON.stringify(TABLE.columnDefinitions) });
+    expect(split.items.map((item) => [item.key, item.resourceVersion])).toEqual([["x/b", "12"], ["x/a", "11"]]);
+    const store = new MemoryStore();
+    store.putList("t", { contentType: "application/json", ...split.meta }, split.items);
+    expect(JSON.parse(assembleList(store.getList("t")!))).toEqual({ ...TABLE, rows: [TABLE.rows[1], TABLE.rows[0]] });
+  });
+
+  test("a Table whose rows carry no object is kept whole", () => {
+    expect(splitList(JSON.stringify({ ...TABLE, rows: [{ cells: ["a"] }] }))).toBeUndefined();
   });
 });

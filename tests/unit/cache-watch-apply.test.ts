@@ -190,3 +190,23 @@ describe("applyWatchEvent", () => {
     expect(names()).toEqual(["a@120"]);
   });
 });
+
+describe("Table watches (kubectl get -w)", () => {
+  const row = (name: string, rv: string, cell: string) => ({
+    cells: [name, cell],
+    object: { kind: "PartialObjectMetadata", apiVersion: "meta.k8s.io/v1", metadata: { name, namespace: "x", resourceVersion: rv } },
+  });
+  const table = (...rows: Record<string, unknown>[]) => ({ kind: "Table", apiVersion: "meta.k8s.io/v1", metadata: {}, rows });
+
+  test("each row of a Table event updates the cached Table list", () => {
+    const store = new MemoryStore();
+    const meta = { contentType: "application/json", kind: "Table", apiVersion: "meta.k8s.io/v1", resourceVersion: "10", columns: "[]" };
+    store.putList("t", meta, [{ key: "x/a", resourceVersion: "5", json: JSON.stringify(row("a", "5", "old")) }]);
+    expect(applyWatchEvent(store, "t", { type: "MODIFIED", object: table(row("a", "11", "new")) })).toBe(true);
+    expect(applyWatchEvent(store, "t", { type: "ADDED", object: table(row("b", "12", "b")) })).toBe(true);
+    expect(store.getList("t")!.items.map((item) => JSON.parse(item.json).cells)).toEqual([["a", "new"], ["b", "b"]]);
+    expect(applyWatchEvent(store, "t", { type: "DELETED", object: table(row("a", "13", "new")) })).toBe(true);
+    expect(store.getList("t")!.items.map((item) => item.key)).toEqual(["x/b"]);
+    expect(store.getListResourceVersion("t")).toBe("13");
+  });
+});

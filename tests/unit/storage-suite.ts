@@ -126,6 +126,14 @@ export function describeStoreBehaviour(backend: StoreBackend): void {
       expect(store.getListItem("list", "default/é")).toEqual(items[3]!);
     });
 
+    test("a Table list keeps its column definitions, also across a reopen", () => {
+      const table = { ...META, kind: "Table", apiVersion: "meta.k8s.io/v1", columns: '[{"name":"Name","type":"string"}]' };
+      store.putList("table", table, [configMap("default/a", "1")]);
+      store.setListResourceVersion("table", "9");
+      if (backend.persistent) reopen();
+      expect(store.getList("table")?.meta).toEqual({ ...table, resourceVersion: "9" });
+    });
+
     test("an empty list is a cached list", () => {
       store.putList("list", META, []);
       expect(store.hasList("list")).toBe(true);
