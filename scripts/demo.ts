@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { kubectl, startCluster, type Cluster } from "../tests/e2e/harness/cluster.ts";
 import { startLiteProcess, type LiteProcess } from "../tests/e2e/harness/lite-process.ts";
 import { writeLiteConfig } from "../tests/e2e/harness/lite-config.ts";
+import { until } from "../tests/helpers/until.ts";
 
 const bold = (text: string) => `\x1b[1m${text}\x1b[0m`;
 const step = (text: string) => console.log(`\n${bold(`== ${text}`)}`);
@@ -23,14 +24,6 @@ async function run(kubeconfig: string, label: string, args: string[]): Promise<s
 
 async function metric(lite: LiteProcess, name: string): Promise<string> {
   return (await lite.metrics()).split("\n").filter((line) => line.startsWith(name)).join("\n  ");
-}
-
-async function waitFor(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (await check()) return;
-    await Bun.sleep(200);
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 let cluster: Cluster | undefined;
@@ -75,7 +68,7 @@ try {
 
   step("The cloud is cut: kube-apiserver stopped");
   await cluster.stopApiserver();
-  await waitFor(async () => !(await up()), "lite-apiserver to notice");
+  await until(async () => !(await up()), "lite-apiserver to notice", 20_000);
   console.log(`  ${await metric(lite, "lite_apiserver_upstream_up")}`);
   await run(node, "(node cert, via lite)", ["get", "configmaps", "-n", "demo"]);
   await run(node, "(node cert, via lite)", ["get", "configmaps", "-n", "demo", "-o", "custom-columns=NAME:.metadata.name,MODE:.data.mode"]);
@@ -89,7 +82,7 @@ try {
 
   step("The cloud is back; a change made there is what the node now sees");
   await cluster.startApiserver();
-  await waitFor(up, "lite-apiserver to see the cloud again");
+  await until(up, "lite-apiserver to see the cloud again", 20_000);
   await run(admin, "(admin, direct)", ["create", "configmap", "after-outage", "-n", "demo"]);
   await run(node, "(node cert, via lite)", ["get", "configmaps", "-n", "demo"]);
   console.log(`  ${await metric(lite, "lite_apiserver_requests_total")}`);

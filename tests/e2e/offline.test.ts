@@ -8,41 +8,19 @@ import { join } from "node:path";
 import { kubectl, startCluster, type Cluster } from "./harness/cluster.ts";
 import { writeLiteConfig } from "./harness/lite-config.ts";
 import { startLiteProcess, type LiteProcess } from "./harness/lite-process.ts";
+import { until } from "../helpers/until.ts";
+import { createCrd } from "./harness/crd.ts";
 
 let cluster: Cluster;
 
-const GADGET_CRD = {
-  apiVersion: "apiextensions.k8s.io/v1",
-  kind: "CustomResourceDefinition",
-  metadata: { name: "widgets.e2e.lite.dev" },
-  spec: {
-    group: "e2e.lite.dev",
-    scope: "Namespaced",
-    names: { plural: "widgets", singular: "widget", kind: "Widget" },
-    versions: [{ name: "v1", served: true, storage: true,
-      schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } }],
-  },
-};
-
 beforeAll(async () => {
   cluster = await startCluster({ slot: 2 });
-  const admin = cluster.kubeconfigs.admin;
-  expect((await kubectl(admin, ["apply", "-f", "-"], { stdin: JSON.stringify(GADGET_CRD) })).code).toBe(0);
-  await kubectl(admin, ["wait", "--for=condition=Established", "crd/widgets.e2e.lite.dev"]);
+  await createCrd(cluster, "widgets", "Widget");
 }, 180_000);
 
 afterAll(async () => {
   await cluster?.down();
 }, 60_000);
-
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await Bun.sleep(200);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 const names = (json: string) => (JSON.parse(json) as { items: { metadata: { name: string } }[] }).items.map((i) => i.metadata.name);
 
@@ -91,7 +69,7 @@ for (const backend of ["sqlite", "file"] as const) {
         await until(async () => {
           const applied = Number(/^lite_apiserver_watch_events_applied_total (\d+)$/m.exec(await lite.metrics())?.[1] ?? 0);
           return applied - before >= 6;
-        }, "three watch events applied to each cached list");
+        }, "three watch events applied to each cached list", 20_000);
       } finally {
         for (const watch of watches) watch.kill();
         await Promise.all(watches.map((watch) => watch.exited));
@@ -122,7 +100,7 @@ for (const backend of ["sqlite", "file"] as const) {
 
     test("the cloud stopped: the same kubectl commands answer from the cache", async () => {
       await cluster.stopApiserver();
-      await until(async () => !(await upstreamUp()), "lite-apiserver to notice the cloud is gone");
+      await until(async () => !(await upstreamUp()), "lite-apiserver to notice the cloud is gone", 20_000);
       await offlineChecks();
     }, 90_000);
 
@@ -134,7 +112,7 @@ for (const backend of ["sqlite", "file"] as const) {
 
     test("the cloud frozen (SIGSTOP): answers come from the cache after the timeout", async () => {
       await cluster.startApiserver();
-      await until(upstreamUp, "lite-apiserver to see the cloud again");
+      await until(upstreamUp, "lite-apiserver to see the cloud again", 20_000);
       cluster.freezeApiserver();
       try {
         await until(async () => !(await upstreamUp()), "lite-apiserver to notice the frozen cloud", 30_000);
@@ -145,11 +123,11 @@ for (const backend of ["sqlite", "file"] as const) {
     }, 90_000);
 
     test("the cloud returns: a deletion there is reflected", async () => {
-      await until(upstreamUp, "lite-apiserver to see the cloud again");
+      await until(upstreamUp, "lite-apiserver to see the cloud again", 20_000);
       await kubectl(admin(), ["delete", "configmap", "c", "-n", ns]);
       expect(names((await kubectl(node(), ["get", "configmaps", "-n", ns, "-o", "json"])).stdout)).toEqual(["a", "d"]);
       await cluster.stopApiserver();
-      await until(async () => !(await upstreamUp()), "lite-apiserver to notice the cloud is gone");
+      await until(async () => !(await upstreamUp()), "lite-apiserver to notice the cloud is gone", 20_000);
       // The converged list is what the cache now serves.
       expect(names((await kubectl(node(), ["get", "configmaps", "-n", ns, "-o", "json"])).stdout)).toEqual(["a", "d"]);
       await cluster.startApiserver();

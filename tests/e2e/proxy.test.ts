@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { kubectl, startCluster, type Cluster } from "./harness/cluster.ts";
+import { createCrd } from "./harness/crd.ts";
 import { startLiteProcess, type LiteProcess } from "./harness/lite-process.ts";
 
 let cluster: Cluster;
@@ -82,20 +83,7 @@ describe("kubectl through lite-apiserver", () => {
   }, 60_000);
 
   test("a custom resource round-trips through lite-apiserver", async () => {
-    const crd = {
-      apiVersion: "apiextensions.k8s.io/v1",
-      kind: "CustomResourceDefinition",
-      metadata: { name: "gadgets.e2e.lite.dev" },
-      spec: {
-        group: "e2e.lite.dev",
-        scope: "Namespaced",
-        names: { plural: "gadgets", singular: "gadget", kind: "Gadget" },
-        versions: [{ name: "v1", served: true, storage: true,
-          schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } }],
-      },
-    };
-    expect((await kubectl(cluster.kubeconfigs.admin, ["apply", "-f", "-"], { stdin: JSON.stringify(crd) })).code).toBe(0);
-    await kubectl(cluster.kubeconfigs.admin, ["wait", "--for=condition=Established", "crd/gadgets.e2e.lite.dev"]);
+    await createCrd(cluster, "gadgets", "Gadget");
     const gadget = { apiVersion: "e2e.lite.dev/v1", kind: "Gadget", metadata: { name: "g1", namespace: "default" }, spec: { size: 3 } };
     const created = await kubectl(cluster.kubeconfigs.adminViaLite, ["apply", "-f", "-"], { stdin: JSON.stringify(gadget) });
     expect(created.stderr).toBe("");

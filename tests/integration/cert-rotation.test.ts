@@ -5,6 +5,7 @@ import tls from "node:tls";
 import { startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
 import { clientTls, makeTestPki, startTestLite, type TestLite, type TestPki } from "../helpers/lite.ts";
 import { makeCert } from "../helpers/pki.ts";
+import { until } from "../helpers/until.ts";
 
 let pki: TestPki;
 let fake: FakeUpstream;
@@ -22,14 +23,6 @@ afterAll(async () => {
   await fake.close();
   rmSync(pki.dir, { recursive: true, force: true });
 });
-
-async function until(check: () => boolean | Promise<boolean>, what: string, tries = 200): Promise<void> {
-  for (let i = 0; i < tries; i++) {
-    if (await check()) return;
-    await Bun.sleep(25);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 const newNodeCert = () =>
   makeCert(pki.ca, pki.dir, { cn: "system:node:edge-1", org: "system:nodes", kind: "client", keyType: "ec", combined: true });

@@ -4,16 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
 import { clientTls, makeTestPki, startTestLite, type TestLite, type TestPki } from "../helpers/lite.ts";
+import { until } from "../helpers/until.ts";
 
 const NS = "/api/v1/namespaces/edge/configmaps";
-
-async function until(check: () => boolean | Promise<boolean>, what: string, tries = 200): Promise<void> {
-  for (let i = 0; i < tries; i++) {
-    if (await check()) return;
-    await Bun.sleep(25);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 interface CmList {
   metadata: { resourceVersion: string; continue?: string };

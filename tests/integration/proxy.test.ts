@@ -4,6 +4,7 @@ import tls from "node:tls";
 import { gunzipSync } from "node:zlib";
 import { startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
 import { clientTls, makeTestPki, startTestLite, type TestLite, type TestPki } from "../helpers/lite.ts";
+import { until } from "../helpers/until.ts";
 
 let pki: TestPki;
 let fake: FakeUpstream;
@@ -19,14 +20,6 @@ afterAll(async () => {
   await lite.stop();
   await fake.close();
 });
-
-async function until(check: () => boolean, what: string, tries = 100): Promise<void> {
-  for (let i = 0; i < tries; i++) {
-    if (check()) return;
-    await Bun.sleep(50);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 interface Echo {
   cn?: string;
