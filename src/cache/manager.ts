@@ -40,6 +40,8 @@ const MAX_CACHED_BODY = 64 * 1024 * 1024;
  */
 export class CacheManager implements RequestCache<CachePlan> {
   private readonly pages = new PageJoiner();
+  /** Hash of the body last stored per key: an unchanged answer (a polled GET) is not written again. */
+  private readonly storedHashes = new Map<string, number | bigint>();
   /** Aborted when the cloud is back, closing the watches held open meanwhile. */
   private backOnline = new AbortController();
   private readonly unsubscribe: () => void;
@@ -139,6 +141,9 @@ export class CacheManager implements RequestCache<CachePlan> {
 
   private store(plan: CachePlan, contentType: string, body: Uint8Array): void {
     const key = plan.key!;
+    const hash = Bun.hash(body);
+    if (plan.continueToken === undefined && this.storedHashes.get(key) === hash) return;
+    this.storedHashes.set(key, hash);
     try {
       if (plan.kind === "list" && contentType.startsWith("application/json")) {
         const split = splitList(new TextDecoder().decode(body));
@@ -158,12 +163,16 @@ export class CacheManager implements RequestCache<CachePlan> {
   private watchApplier(listKey: string): RelayTap {
     const parser = new WatchEventParser();
     const { store, metrics } = this.deps;
+    const storedHashes = this.storedHashes;
     return {
       chunk(bytes) {
         // After the chunk went to the caller: applying never delays the stream.
         setImmediate(() => {
           for (const event of parser.push(bytes)) {
-            if (applyWatchEvent(store, listKey, event)) metrics.watchEventsApplied.inc();
+            if (applyWatchEvent(store, listKey, event)) {
+              metrics.watchEventsApplied.inc();
+              storedHashes.delete(listKey);
+            }
           }
         });
       },

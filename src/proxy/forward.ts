@@ -36,7 +36,8 @@ export class Forwarder<Plan> {
     },
   ) {}
 
-  async handle(request: Request, caller: Caller): Promise<Response> {
+  /** `finished` settles when the exchange with the caller is over. */
+  async handle(request: Request, caller: Caller, finished: Promise<unknown>): Promise<Response> {
     const { upstream, sessions, cache, metrics, log } = this.deps;
     const started = performance.now();
     const url = new URL(request.url);
@@ -59,7 +60,7 @@ export class Forwarder<Plan> {
     if (!upstream.reachable) return finish(cache.answerOffline(plan, request.signal), "offline");
     try {
       const response = await upstream.send(
-        { method: request.method, path: url.pathname + url.search, headers, body: request.body, signal: request.signal },
+        { method: request.method, path: url.pathname + url.search, headers, body: request.body, signal: request.signal, finished },
         sessions.forCn(caller.kind === "cn" ? caller.cn : undefined),
       );
       return finish(cache.capture(plan, stripHopByHop(response)), "upstream");

@@ -23,6 +23,8 @@ export interface UpstreamRequest {
   body: ReadableStream<Uint8Array> | null;
   /** Aborted when the caller goes away. */
   signal: AbortSignal;
+  /** Settles when the exchange with the caller is over (answered or gone); the session stops tracking it then. */
+  finished: Promise<unknown>;
 }
 
 type ReachabilityListener = (reachable: boolean) => void;
@@ -113,7 +115,8 @@ export class Upstream {
         duplex: "half",
       } as BunFetchRequestInit);
       clearTimeout(timer);
-      return withRelease(response, release);
+      void request.finished.finally(release);
+      return response;
     } catch (error) {
       clearTimeout(timer);
       release();
@@ -166,39 +169,4 @@ export class Upstream {
     });
     for (const listener of this.listeners) listener(reachable);
   }
-}
-
-/** Runs `release` once the response body is done, cancelled or errored. */
-function withRelease(response: Response, release: () => void): Response {
-  if (!response.body) {
-    release();
-    return response;
-  }
-  let released = false;
-  const once = () => {
-    if (!released) {
-      released = true;
-      release();
-    }
-  };
-  const reader = response.body.getReader();
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { done, value } = await reader.read();
-        if (done) {
-          once();
-          controller.close();
-        } else controller.enqueue(value);
-      } catch (error) {
-        once();
-        controller.error(error);
-      }
-    },
-    cancel(reason) {
-      once();
-      return reader.cancel(reason);
-    },
-  });
-  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
 }

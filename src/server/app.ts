@@ -14,7 +14,7 @@ import { statusResponse } from "./status.ts";
  * const app = createProxyApp({ forwarder, metrics, log });
  * http.createServer(getRequestListener(app.fetch));
  */
-export function createProxyApp(deps: { forwarder: { handle(request: Request, caller: Caller): Promise<Response> }; metrics: Metrics; log: Logger }) {
+export function createProxyApp(deps: { forwarder: { handle(request: Request, caller: Caller, finished: Promise<unknown>): Promise<Response> }; metrics: Metrics; log: Logger }) {
   const app = new Hono<{ Bindings: HttpBindings }>();
   app.all("*", (c) => {
     const incoming = c.env.incoming;
@@ -24,7 +24,8 @@ export function createProxyApp(deps: { forwarder: { handle(request: Request, cal
       deps.metrics.requests.inc({ source: "local", code: "401" });
       return statusResponse(401, "Unauthorized", `client certificate rejected: ${caller.reason}`);
     }
-    return deps.forwarder.handle(c.req.raw, caller);
+    const finished = new Promise((resolve) => c.env.outgoing.once("close", resolve));
+    return deps.forwarder.handle(c.req.raw, caller, finished);
   });
   app.onError((error, c) => {
     const aborted = c.req.raw.signal.aborted;

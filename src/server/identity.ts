@@ -23,6 +23,22 @@ export interface RejectedCaller {
  * if (caller.kind === "rejected") return unauthorized();
  */
 export function identifyCaller(socket: TLSSocket, authorization: string | undefined): Caller | RejectedCaller {
+  let peer = peerBySocket.get(socket);
+  if (peer === undefined) {
+    peer = certifiedPeer(socket);
+    peerBySocket.set(socket, peer);
+  }
+  if (peer !== "none") return peer;
+  if (authorization) {
+    return { kind: "token", key: `token:${new Bun.CryptoHasher("sha256").update(authorization).digest("hex")}` };
+  }
+  return { kind: "anonymous", key: "anonymous" };
+}
+
+/** A connection's client cert cannot change, and reading it is costly: once per connection. */
+const peerBySocket = new WeakMap<TLSSocket, Caller | RejectedCaller | "none">();
+
+function certifiedPeer(socket: TLSSocket): Caller | RejectedCaller | "none" {
   const cert = socket.getPeerCertificate();
   const presented = cert !== null && cert !== undefined && Object.keys(cert).length > 0;
   if (presented) {
@@ -32,8 +48,5 @@ export function identifyCaller(socket: TLSSocket, authorization: string | undefi
     const cn = Array.isArray(cert.subject?.CN) ? cert.subject.CN[0] : cert.subject?.CN;
     return { kind: "cn", cn: cn ?? "", key: `cn:${cn ?? ""}` };
   }
-  if (authorization) {
-    return { kind: "token", key: `token:${new Bun.CryptoHasher("sha256").update(authorization).digest("hex")}` };
-  }
-  return { kind: "anonymous", key: "anonymous" };
+  return "none";
 }
