@@ -133,3 +133,33 @@ for (const backend of ["sqlite", "file", "memory"] as const) {
     });
   });
 }
+
+describe("a refusing upstream (the cloud's port closed)", () => {
+  test("answers from the cache at once, and goes upstream again when the port is back", async () => {
+    const pki = makeTestPki();
+    const tlsOptions = { cert: pki.upstreamServer.certPem, key: pki.upstreamServer.keyPem, ca: pki.ca.certPem };
+    let fake = await startFakeUpstream(tlsOptions);
+    fake.put("edge", "a", { v: "1" });
+    const lite = await startTestLite(pki, { servers: [fake.url] });
+    const get = () => fetch(`${lite.url}${NS}/a`, { tls: clientTls(pki, pki.node) });
+    try {
+      expect((await get()).headers.get("x-lite-apiserver-cache")).toBeNull();
+      const port = fake.port;
+      await fake.close();
+      const offline = await get();
+      expect(offline.status).toBe(200);
+      expect(offline.headers.get("x-lite-apiserver-cache")).toBe("hit");
+      expect(lite.running.upstream.reachable).toBe(false);
+      fake = await startFakeUpstream(tlsOptions, port);
+      fake.put("edge", "a", { v: "2" });
+      await until(() => lite.running.upstream.reachable, "the probe to find the cloud again");
+      const online = await get();
+      expect(online.headers.get("x-lite-apiserver-cache")).toBeNull();
+      expect(((await online.json()) as { data: { v: string } }).data.v).toBe("2");
+    } finally {
+      await lite.stop();
+      await fake.close();
+      rmSync(pki.dir, { recursive: true, force: true });
+    }
+  });
+});
