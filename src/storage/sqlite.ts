@@ -125,6 +125,7 @@ export class SqliteStore implements CacheStore {
   private readonly log: Logger;
   private readonly replaceList: (key: string, meta: ListMeta, items: ListItem[]) => void;
   private readonly removeList: (key: string) => void;
+  private readonly inTransaction: (writes: () => void) => void;
 
   constructor(options: { dir: string; log: Logger }) {
     this.log = options.log;
@@ -138,10 +139,15 @@ export class SqliteStore implements CacheStore {
         this.sql.insertItem.run(key, item.key, item.resourceVersion, item.json, itemChecksum(key, item));
       }
     });
+    this.inTransaction = this.db.transaction((writes: () => void) => writes());
     this.removeList = this.db.transaction((key: string) => {
       this.sql.deleteItems.run(key);
       this.sql.deleteMeta.run(key);
     });
+  }
+
+  batch(writes: () => void): void {
+    this.inTransaction(writes);
   }
 
   getObject(key: string): StoredObject | undefined {

@@ -67,6 +67,12 @@ export interface CacheStore {
    */
   getListResourceVersion(listKey: string): string | undefined;
 
+  /**
+   * Runs a group of writes as one unit where the backend can (sqlite: one transaction, so a
+   * burst of watch events costs one commit). Optional: without it writes run one by one.
+   */
+  batch?(writes: () => void): void;
+
   /** Cached objects plus cached lists (a list counts once, whatever its size). */
   count(): number;
   close(): void;

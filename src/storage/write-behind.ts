@@ -36,13 +36,17 @@ export class WriteBehind implements CacheStore {
     this.scheduled = undefined;
     const writes = this.queue;
     this.queue = [];
-    for (const write of writes) {
-      try {
-        write.apply();
-      } catch (error) {
-        this.log.error("cache write failed", { op: write.op, error: String(error) });
+    const applyAll = () => {
+      for (const write of writes) {
+        try {
+          write.apply();
+        } catch (error) {
+          this.log.error("cache write failed", { op: write.op, error: String(error) });
+        }
       }
-    }
+    };
+    if (writes.length > 1 && this.inner.batch) this.inner.batch(applyAll);
+    else applyAll();
   }
 
   getObject(key: string): StoredObject | undefined {

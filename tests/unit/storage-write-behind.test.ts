@@ -18,6 +18,12 @@ class RecordingStore extends MemoryStore {
     super.putObject(key, object);
   }
 
+  batch(writes: () => void): void {
+    this.calls.push("batch begin");
+    writes();
+    this.calls.push("batch end");
+  }
+
   override close(): void {
     this.calls.push("close");
     super.close();
@@ -43,6 +49,13 @@ describe("WriteBehind", () => {
     await nextTurn();
     expect(inner.getObject("k")?.body).toEqual(encode("v"));
     expect(inner.hasList("l")).toBe(true);
+  });
+
+  test("queued writes reach the store as one batch (one sqlite transaction)", async () => {
+    store.putObject("a", text("1"));
+    store.putObject("b", text("2"));
+    await nextTurn();
+    expect(inner.calls).toEqual(["batch begin", "putObject a", "putObject b", "batch end"]);
   });
 
   test("every read applies the queued writes first", () => {
