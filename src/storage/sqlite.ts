@@ -68,6 +68,8 @@ function prepareStatements(db: Database) {
     deleteItem: db.prepare<null, [string, string]>(
       "DELETE FROM list_items WHERE list_key = ? AND item_key = ?"),
     deleteItems: db.prepare<null, [string]>("DELETE FROM list_items WHERE list_key = ?"),
+    getItemChecksums: db.prepare<{ item_key: string; checksum: number }, [string]>(
+      "SELECT item_key, checksum FROM list_items WHERE list_key = ?"),
     count: db.prepare<{ n: number }, []>(
       "SELECT (SELECT count(*) FROM objects) + (SELECT count(*) FROM lists) AS n"),
   };
@@ -134,10 +136,16 @@ export class SqliteStore implements CacheStore {
     this.replaceList = this.db.transaction((key: string, meta: ListMeta, items: ListItem[]) => {
       const metaText = serializeListMeta(meta);
       this.sql.putMeta.run(key, metaText, checksumFields([key, metaText]));
-      this.sql.deleteItems.run(key);
+      // A relisted list mostly repeats what is stored: write only the rows that changed.
+      const stored = new Map(this.sql.getItemChecksums.all(key).map((row) => [row.item_key, row.checksum]));
       for (const item of items) {
-        this.sql.insertItem.run(key, item.key, item.resourceVersion, item.json, itemChecksum(key, item));
+        const checksum = itemChecksum(key, item);
+        if (stored.get(item.key) !== checksum) {
+          this.sql.insertItem.run(key, item.key, item.resourceVersion, item.json, checksum);
+        }
+        stored.delete(item.key);
       }
+      for (const gone of stored.keys()) this.sql.deleteItem.run(key, gone);
     });
     this.inTransaction = this.db.transaction((writes: () => void) => writes());
     this.removeList = this.db.transaction((key: string) => {

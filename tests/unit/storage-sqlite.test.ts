@@ -32,6 +32,23 @@ describe("SqliteStore on disk", () => {
     }
   });
 
+  test("a relisted list rewrites only the rows that changed", () => {
+    const store = open();
+    store.putList("l", META, [configMap("ns/a", "1"), configMap("ns/b", "2"), configMap("ns/c", "3")]);
+    const db = new Database(dbPath());
+    try {
+      db.run(`CREATE TABLE written (item_key TEXT);
+        CREATE TRIGGER record_write AFTER INSERT ON list_items BEGIN INSERT INTO written VALUES (new.item_key); END;`);
+      store.putList("l", META, [configMap("ns/a", "1"), configMap("ns/b", "5"), configMap("ns/d", "6")]);
+      expect(db.query("SELECT item_key FROM written ORDER BY item_key").values()).toEqual([["ns/b"], ["ns/d"]]);
+      expect(db.query("SELECT item_key FROM list_items WHERE list_key = 'l' ORDER BY item_key").values())
+        .toEqual([["ns/a"], ["ns/b"], ["ns/d"]]);
+    } finally {
+      db.close();
+      store.close();
+    }
+  });
+
   test("a row whose value has the wrong type is dropped", () => {
     open().putObject("k", { contentType: "text/plain", body: new Uint8Array([1, 2]) });
     const db = new Database(dbPath());
