@@ -14,22 +14,13 @@ import {
 import { join } from "node:path";
 import { FileStore } from "../../src/storage/file.ts";
 import type { ListItem } from "../../src/storage/types.ts";
-import { captureLog, configMap, META, useTempDir } from "./storage-suite.ts";
+import { captureLog, configMap, flipByteOf, META, useTempDir } from "./storage-suite.ts";
 
 const encode = (text: string) => new TextEncoder().encode(text);
 const sha256 = (key: string) => hash("sha256", key);
 const inode = (path: string) => statSync(path).ino;
 const items = (count: number, resourceVersion = "1") =>
   Array.from({ length: count }, (_, i) => configMap(`ns/cm-${String(i).padStart(4, "0")}`, resourceVersion));
-
-/** Flips one bit of the first byte of `text` in the file. */
-function flipByteOf(path: string, text: string): void {
-  const bytes = readFileSync(path);
-  const at = bytes.indexOf(text);
-  if (at < 0) throw new Error(`${text} is not in ${path}`);
-  bytes[at]! ^= 0x01;
-  writeFileSync(path, bytes);
-}
 
 describe("FileStore on disk", () => {
   const tempDir = useTempDir("storage-file-");

@@ -3,7 +3,7 @@
  * (storage.test.ts). Not a test file itself, so it is only run through its callers.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLogger, type Logger } from "../../src/log.ts";
@@ -319,4 +319,13 @@ export function describeStoreBehaviour(backend: StoreBackend): void {
       });
     }
   });
+}
+
+/** Flips one bit of the first byte of `text` in the file: damages just that value. */
+export function flipByteOf(path: string, text: string): void {
+  const bytes = readFileSync(path);
+  const at = bytes.indexOf(text);
+  if (at < 0) throw new Error(`${text} is not in ${path}`);
+  bytes[at]! ^= 0x01;
+  writeFileSync(path, bytes);
 }

@@ -6,7 +6,7 @@ import { FileStore } from "../../src/storage/file.ts";
 import { MemoryStore } from "../../src/storage/memory.ts";
 import { openStore } from "../../src/storage/open.ts";
 import { SqliteStore } from "../../src/storage/sqlite.ts";
-import { describeStoreBehaviour, type StoreBackend } from "./storage-suite.ts";
+import { describeStoreBehaviour, flipByteOf, type StoreBackend } from "./storage-suite.ts";
 
 /** Changes one character of a stored text, keeping it the same length. */
 function alter(text: string): string {
@@ -48,15 +48,6 @@ const corruptSqlite: StoreBackend["corrupt"] = {
 function flipLastByte(path: string): void {
   const bytes = readFileSync(path);
   bytes[bytes.length - 1]! ^= 0x01;
-  writeFileSync(path, bytes);
-}
-
-/** Flips one bit of the first byte of `text` in the file: damages just that value. */
-function flipByteOf(path: string, text: string): void {
-  const bytes = readFileSync(path);
-  const at = bytes.indexOf(text);
-  if (at < 0) throw new Error(`${text} is not in ${path}`);
-  bytes[at]! ^= 0x01;
   writeFileSync(path, bytes);
 }
 
