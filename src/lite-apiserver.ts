@@ -108,7 +108,7 @@ export async function startLiteApiserver(config: Config, log: Logger): Promise<R
         }
         void tunnelUpgrade({
           request, socket, head, server: upstream.server, log,
-          session: sessions.forCn(caller.kind === "cn" ? caller.cn : undefined),
+          session: sessions.forCaller(caller),
         });
       },
     });

@@ -61,7 +61,7 @@ export class Forwarder<Plan> {
     try {
       const response = await upstream.send(
         { method: request.method, path: url.pathname + url.search, headers, body: request.body, signal: request.signal, finished },
-        sessions.forCn(caller.kind === "cn" ? caller.cn : undefined),
+        sessions.forCaller(caller),
       );
       return finish(cache.capture(plan, stripHopByHop(response)), "upstream");
     } catch (error) {

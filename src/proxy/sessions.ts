@@ -1,3 +1,5 @@
+import type { Caller } from "../server/identity.ts";
+
 /** A client cert presented upstream. */
 export interface ClientCert {
   cert: string;
@@ -61,8 +63,8 @@ export class SessionClosedError extends Error {
  * @example
  * const sessions = new SessionManager({ ca, proxy: "" });
  * sessions.setIdentity("system:node:edge-1", { cert, key });
- * sessions.forCn("system:node:edge-1"); // that identity's session
- * sessions.forCn(undefined); // the default session
+ * sessions.forCaller({ kind: "cn", cn: "system:node:edge-1", key: "cn:system:node:edge-1" }); // that identity's session
+ * sessions.forCaller({ kind: "anonymous", key: "anonymous" }); // the default session
  */
 export class SessionManager {
   readonly defaultSession: UpstreamSession;
@@ -83,9 +85,9 @@ export class SessionManager {
     old?.close();
   }
 
-  /** The session for a caller's CN: its identity's when configured, else the default. */
-  forCn(cn: string | undefined): UpstreamSession {
-    return (cn !== undefined && this.byCn.get(cn)) || this.defaultSession;
+  /** The session for a caller: its CN's identity when one is configured, else the default (no client cert). */
+  forCaller(caller: Caller): UpstreamSession {
+    return (caller.kind === "cn" && this.byCn.get(caller.cn)) || this.defaultSession;
   }
 
   identities(): string[] {

@@ -36,7 +36,7 @@ type ReachabilityListener = (reachable: boolean) => void;
  *
  * @example
  * const upstream = new Upstream({ servers, timeoutMs: 3000, healthIntervalMs: 2000, log, probeSession });
- * const response = await upstream.send(request, sessions.forCn(cn));
+ * const response = await upstream.send(request, sessions.forCaller(caller));
  */
 export class Upstream {
   private active = 0;
