@@ -12,6 +12,7 @@ import { binaryName, gitCommit, TARGETS } from "../../scripts/build.ts";
 import { startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
 import { makeTestPki, type TestPki } from "../helpers/lite.ts";
 import { BUILD_TIMEOUT_MS, DIST, ensureDist, RELEASE_FILES, ROOT } from "./dist.ts";
+import { runCommand as run, type Ran } from "../helpers/run.ts";
 
 /** Debian's libc6-arm64-cross: the glibc that the arm64 binary loads under qemu-user. */
 const ARM64_SYSROOT = "/usr/aarch64-linux-gnu";
@@ -36,22 +37,6 @@ function checksums(): Map<string, string> {
     const [hash, name] = line.split("  ");
     return [name ?? "", hash ?? ""];
   }));
-}
-
-interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(argv: string[]): Promise<Ran> {
-  const child = Bun.spawn(argv, { stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
-  ]);
-  return { code, stdout, stderr };
 }
 
 /**

@@ -12,6 +12,7 @@ import { parse as parseToml } from "smol-toml";
 import pkg from "../../package.json" with { type: "json" };
 import { parseConfig } from "../../src/config/load.ts";
 import { makeCa, makeCert, type Ca, type IssuedCert } from "../helpers/pki.ts";
+import { runCommand, type Ran } from "../helpers/run.ts";
 
 const CLI = resolve(import.meta.dir, "../../src/cli.ts");
 /** Grace for a stopping server beyond the contract's 5 s drain before we call it hung. */
@@ -31,21 +32,9 @@ beforeAll(() => {
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the CLI to completion (killed after STOP_GUARD_MS should it hang). */
-async function run(args: string[], cwd = dir): Promise<Result> {
-  const proc = Bun.spawn([process.execPath, CLI, ...args], { cwd, stdout: "pipe", stderr: "pipe", timeout: STOP_GUARD_MS });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { code, stdout, stderr };
+function run(args: string[], cwd = dir): Promise<Ran> {
+  return runCommand([process.execPath, CLI, ...args], { cwd, timeout: STOP_GUARD_MS });
 }
 
 /** The lines of a stream as they arrive; `done` resolves at its end. */

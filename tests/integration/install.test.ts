@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
 import { BUILD_TIMEOUT_MS, DIST, ensureDist, ROOT } from "./dist.ts";
+import { runCommand, type Ran } from "../helpers/run.ts";
 
 const INSTALLER = join(ROOT, "install.sh");
 const BIN = "usr/local/bin/lite-apiserver";
@@ -117,12 +118,6 @@ interface Workspace {
   systemctlLog: string;
 }
 
-interface Installed {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 interface RunOptions {
   shell?: Shell;
   args?: string[];
@@ -163,14 +158,14 @@ describe("install.sh", () => {
     return ws;
   }
 
-  async function install(ws: Workspace, options: RunOptions = {}): Promise<Installed> {
+  function install(ws: Workspace, options: RunOptions = {}): Promise<Ran> {
     const uname = join(ws.shims, "uname");
     rmSync(uname, { force: true });
     if (options.uname) {
       const { os, machine } = options.uname;
       writeScript(uname, `case "$1" in -m) echo '${machine}' ;; *) echo '${os}' ;; esac`);
     }
-    const child = Bun.spawn([...SHELL_ARGV[options.shell ?? "dash"], INSTALLER, ...(options.args ?? [])], {
+    return runCommand([...SHELL_ARGV[options.shell ?? "dash"], INSTALLER, ...(options.args ?? [])], {
       env: {
         PATH: `${ws.shims}:${options.path ?? process.env.PATH ?? "/usr/bin:/bin"}`,
         DESTDIR: ws.root,
@@ -178,15 +173,7 @@ describe("install.sh", () => {
         LITE_APISERVER_BASE_URL: options.baseUrl ?? release.url,
         ...(options.prefix ? { PREFIX: options.prefix } : {}),
       },
-      stdout: "pipe",
-      stderr: "pipe",
     });
-    const [stdout, stderr, code] = await Promise.all([
-      new Response(child.stdout).text(),
-      new Response(child.stderr).text(),
-      child.exited,
-    ]);
-    return { code, stdout, stderr };
   }
 
   function expectNothingInstalled(ws: Workspace): void {
