@@ -9,6 +9,7 @@ import { assembleList, splitList } from "./list-body.ts";
 import { PageJoiner } from "./list-pages.ts";
 import { cacheHit, heldWatch, offlineRefusal } from "./offline.ts";
 import { cacheKind, parseRequestInfo, type CacheKind } from "./request-info.ts";
+import { isLaterVersion } from "./resource-version.ts";
 import { applyWatchEvent } from "./watch-apply.ts";
 import { WatchEventParser } from "./watch-events.ts";
 
@@ -125,7 +126,7 @@ export class CacheManager implements RequestCache<CachePlan> {
       const object = store.getObject(plan.key);
       // A watch keeps the collection's LIST current, so its copy of the object may be newer.
       const item = plan.collection && store.getListItem(plan.collection.listKey, plan.collection.itemKey);
-      if (item && (!object || newerVersion(item.resourceVersion, objectVersion(object.body)))) {
+      if (item && (!object || isLaterVersion(item.resourceVersion, objectVersion(object.body)))) {
         return cacheHit(item.json, "application/json");
       }
       if (object) return cacheHit(object.body, object.contentType);
@@ -187,12 +188,6 @@ function objectVersion(body: Uint8Array): string {
   } catch {
     return "";
   }
-}
-
-/** True when `candidate` is a later etcd revision than `current` (or `current` is unknown). */
-function newerVersion(candidate: string, current: string): boolean {
-  if (!/^\d+$/.test(current)) return true;
-  return /^\d+$/.test(candidate) && BigInt(candidate) > BigInt(current);
 }
 
 interface RelayTap {

@@ -4,19 +4,8 @@
  */
 import type { CacheStore } from "../storage/types.ts";
 import { metadataOf, toListItem } from "./list-body.ts";
+import { compareResourceVersions } from "./resource-version.ts";
 import type { WatchEvent } from "./watch-events.ts";
-
-const DECIMAL = /^\d+$/;
-
-/**
- * Orders two resourceVersions when both are decimal (etcd revisions, the only kind kube-apiserver
- * hands out); undefined otherwise, and then the event that arrives later wins.
- */
-function compareResourceVersions(a: string, b: string): number | undefined {
-  if (!DECIMAL.test(a) || !DECIMAL.test(b)) return undefined;
-  const [x, y] = [BigInt(a), BigInt(b)];
-  return x === y ? 0 : x > y ? 1 : -1;
-}
 
 function resourceVersionOf(object: Record<string, unknown>): string {
   const metadata = metadataOf(object);
