@@ -23,7 +23,7 @@ export interface CachePlan {
   continueToken: string | undefined;
   timeoutSeconds: number | undefined;
   /** For a plain JSON object GET: the cached LIST of its collection and its item there, a second source offline. */
-  collection?: { listKey: string; itemKey: string };
+  collection?: () => { listKey: string; itemKey: string };
 }
 
 /** Bodies above this are relayed but not cached. */
@@ -74,11 +74,12 @@ export class CacheManager implements RequestCache<CachePlan> {
     const sendAccept = upstreamAccept(accept);
     if (sendAccept !== null && sendAccept !== accept) headers.set("accept", sendAccept);
     const timeout = url.searchParams.get("timeoutSeconds");
+    // Only offline answers need it, so the key is built then, not on every request.
     const collection = kind === "object" && form === "json" && info.subresource === ""
-      ? {
+      ? () => ({
         listKey: cacheKey(caller.key, { ...info, path: info.path.slice(0, info.path.lastIndexOf("/")) }, new URL("https://x/"), form),
         itemKey: `${info.namespace}/${info.name}`,
-      }
+      })
       : undefined;
     return {
       collection,
@@ -125,7 +126,8 @@ export class CacheManager implements RequestCache<CachePlan> {
       if (list) return cacheHit(assembleList(list), list.meta.contentType);
       const object = store.getObject(plan.key);
       // A watch keeps the collection's LIST current, so its copy of the object may be newer.
-      const item = plan.collection && store.getListItem(plan.collection.listKey, plan.collection.itemKey);
+      const collection = plan.collection?.();
+      const item = collection && store.getListItem(collection.listKey, collection.itemKey);
       if (item && (!object || isLaterVersion(item.resourceVersion, objectVersion(object.body)))) {
         return cacheHit(item.json, "application/json");
       }
