@@ -50,7 +50,7 @@ if running_pid "$DIR/etcd.pid" >/dev/null || running_pid "$DIR/kube-apiserver.pi
 fi
 
 # ---------------------------------------------------------------- tools
-KUBE_APISERVER=$(bash "$SCRIPTS_DIR/build-kube-apiserver.sh")
+KUBE_APISERVER="$(bash "$SCRIPTS_DIR/build-kube.sh")/kube-apiserver"
 log "kube-apiserver: $KUBE_APISERVER"
 if ! command -v etcd >/dev/null; then
   log "installing Debian's etcd-server"

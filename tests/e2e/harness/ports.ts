@@ -16,6 +16,9 @@
  *
  * Slot N is etcd 12379+10N / 12380+10N, kube-apiserver 16443+10N, lite-apiserver 15103+10N and its
  * admin listener 15104+10N; every range stays clear of the others for N < 100.
+ *
+ * `LITE_E2E_PORT_SHIFT` (a multiple of 1000 below 10000, default 0) moves every port, so two checkouts
+ * can run their e2e files on one machine at the same time.
  */
 
 /** The loopback ports of one e2e cluster. */
@@ -40,7 +43,7 @@ export function e2ePorts(slot: number): ClusterPorts {
   if (!Number.isInteger(slot) || slot < 0 || slot >= MAX_SLOTS) {
     throw new RangeError(`e2e port slot must be an integer in [0, ${MAX_SLOTS}), got ${slot}`);
   }
-  const offset = slot * SLOT_STRIDE;
+  const offset = slot * SLOT_STRIDE + portShift();
   return {
     etcd: 12379 + offset,
     etcdPeer: 12380 + offset,
@@ -48,4 +51,12 @@ export function e2ePorts(slot: number): ClusterPorts {
     lite: 15103 + offset,
     liteAdmin: 15104 + offset,
   };
+}
+
+function portShift(): number {
+  const shift = Number(process.env.LITE_E2E_PORT_SHIFT ?? "0");
+  if (!Number.isInteger(shift) || shift < 0 || shift >= 10_000 || shift % 1000 !== 0) {
+    throw new RangeError(`LITE_E2E_PORT_SHIFT must be a multiple of 1000 below 10000, got ${process.env.LITE_E2E_PORT_SHIFT}`);
+  }
+  return shift;
 }

@@ -1,17 +1,34 @@
 #!/usr/bin/env bash
-# Builds Debian's kubernetes 1.20.2 kube-apiserver once and caches it outside the checkout.
-# Prints the binary's path. Needs root for apt-get on a fresh machine.
+# Builds Debian's kubernetes 1.20.2 kube-apiserver, kubelet and kube-proxy once and caches them
+# outside the checkout (LITE_KUBE_CACHE, default /var/cache/lite-apiserver-e2e). Prints the bin
+# folder. Needs root for apt-get on a fresh machine. A lock keeps two runs out of one source tree.
 set -euo pipefail
 
 CACHE_DIR="${LITE_KUBE_CACHE:-/var/cache/lite-apiserver-e2e}"
-BIN="$CACHE_DIR/bin/kube-apiserver"
+BIN_DIR="$CACHE_DIR/bin"
+BINARIES=(kube-apiserver kubelet kube-proxy)
 
-if [[ -x "$BIN" ]]; then
-  echo "$BIN"
+log() { echo "build-kube: $*" >&2; }
+all_built() {
+  local name
+  for name in "${BINARIES[@]}"; do [[ -x "$BIN_DIR/$name" ]] || return 1; done
+}
+
+if all_built; then
+  echo "$BIN_DIR"
   exit 0
 fi
 
-log() { echo "build-kube-apiserver: $*" >&2; }
+mkdir -p "$CACHE_DIR/src" "$BIN_DIR"
+exec 9>"$CACHE_DIR/build.lock"
+if ! flock -n 9; then
+  log "another build holds $CACHE_DIR/build.lock; waiting for it"
+  flock 9
+fi
+if all_built; then
+  echo "$BIN_DIR"
+  exit 0
+fi
 
 if [[ ! -f /etc/apt/sources.list.d/debian-src.sources ]]; then
   # The deb-src twin of the machine's Debian entry, so `apt-get source` finds the package.
@@ -24,7 +41,6 @@ DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
   golang-go rsync dpkg-dev ca-certificates \
   golang-github-modern-go-reflect2-dev golang-github-json-iterator-go-dev >&2
 
-mkdir -p "$CACHE_DIR/src" "$CACHE_DIR/bin"
 cd "$CACHE_DIR/src"
 if ! ls -d kubernetes-*/ >/dev/null 2>&1; then
   log "fetching the kubernetes source package"
@@ -41,10 +57,13 @@ for pkg in github.com/modern-go/reflect2 github.com/json-iterator/go; do
   cp -a "/usr/share/gocode/src/$pkg/." "vendor/$pkg/"
 done
 
-log "building kube-apiserver (about 5 minutes)"
-CGO_ENABLED=0 GOPROXY=off make WHAT=cmd/kube-apiserver >&2
-built=$(find _output -type f -name kube-apiserver -perm -u+x | head -n 1)
-[[ -n "$built" ]] || { log "no kube-apiserver binary was produced"; exit 1; }
-install -m 0755 "$built" "$BIN.tmp"
-mv "$BIN.tmp" "$BIN"
-echo "$BIN"
+what=$(printf 'cmd/%s ' "${BINARIES[@]}")
+log "building ${BINARIES[*]} (8-12 minutes on 2 cores, once)"
+CGO_ENABLED=0 GOPROXY=off make WHAT="${what% }" >&2
+for name in "${BINARIES[@]}"; do
+  built=$(find _output -type f -name "$name" -perm -u+x | head -n 1)
+  [[ -n "$built" ]] || { log "no $name binary was produced"; exit 1; }
+  install -m 0755 "$built" "$BIN_DIR/$name.tmp"
+  mv "$BIN_DIR/$name.tmp" "$BIN_DIR/$name"
+done
+echo "$BIN_DIR"
