@@ -9,6 +9,8 @@ import { assembleList, splitList } from "./list-body.ts";
 import { PageJoiner } from "./list-pages.ts";
 import { cacheHit, heldWatch, offlineRefusal } from "./offline.ts";
 import { cacheKind, parseRequestInfo, type CacheKind } from "./request-info.ts";
+import { answerFromBroaderList } from "./selectors/broader-answer.ts";
+import { planListNarrowing, type ListNarrowing } from "./selectors/narrowing.ts";
 import { isLaterVersion } from "./resource-version.ts";
 import { applyWatchEvent } from "./watch-apply.ts";
 import { WatchEventParser } from "./watch-events.ts";
@@ -24,6 +26,8 @@ export interface CachePlan {
   timeoutSeconds: number | undefined;
   /** For a plain JSON object GET: the cached LIST of its collection and its item there, a second source offline. */
   collection?: () => { listKey: string; itemKey: string };
+  /** For a LIST: how broader cached LISTs could answer it offline (throws for a selector the cloud refuses). */
+  narrowing?: () => ListNarrowing | undefined;
 }
 
 /** Bodies above this are relayed but not cached. */
@@ -83,6 +87,7 @@ export class CacheManager implements RequestCache<CachePlan> {
       : undefined;
     return {
       collection,
+      narrowing: kind === "list" ? () => planListNarrowing(caller.key, info, url, form) : undefined,
       kind,
       form,
       key: kind === "watch" ? watchListKey(caller.key, info, url, form) : cacheKey(caller.key, info, url, form),
@@ -132,6 +137,8 @@ export class CacheManager implements RequestCache<CachePlan> {
         return cacheHit(item.json, "application/json");
       }
       if (object) return cacheHit(object.body, object.contentType);
+      const narrowed = plan.narrowing && answerFromBroaderList(store, plan.narrowing);
+      if (narrowed) return narrowed;
     }
     const what = plan.kind === "none" ? "this request needs the cloud" : "this answer was never cached for this caller";
     return offlineRefusal(retryAfter, `lite-apiserver: the cloud kube-apiserver is unreachable and ${what}`);

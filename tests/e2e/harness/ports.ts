@@ -12,6 +12,7 @@
  * | 1    | tests/e2e/proxy.test.ts     |
  * | 2    | tests/e2e/offline.test.ts   |
  * | 3    | tests/e2e/certs.test.ts     |
+ * | 15   | tests/e2e/selectors.test.ts |
  * | 4+   | the next free number, one per new e2e file; add it to this table |
  *
  * Slot N is etcd 12379+10N / 12380+10N, kube-apiserver 16443+10N, lite-apiserver 15103+10N and its

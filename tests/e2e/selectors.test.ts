@@ -1,0 +1,115 @@
+/**
+ * Selector LISTs answered offline from broader cached LISTs, table-tested against the real
+ * kube-apiserver 1.20.2: every selector query is asked of the cloud first; lite-apiserver caches
+ * only the broad LISTs; with the cloud stopped, each query must get the cloud's status, items
+ * and item order, and the broad list's kind and resourceVersion.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { kubeFetch, kubectl, startCluster, type Cluster } from "./harness/cluster.ts";
+import { createCrd } from "./harness/crd.ts";
+import { writeLiteConfig } from "./harness/lite-config.ts";
+import { startLiteProcess, type LiteProcess } from "./harness/lite-process.ts";
+import { BROAD_LISTS, selectorObjects, selectorQueries } from "./harness/selector-cases.ts";
+import { until } from "../helpers/until.ts";
+
+const TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json";
+
+interface Answer {
+  status: number;
+  kind?: string;
+  resourceVersion?: string;
+  names?: string[];
+  reason?: string;
+  message?: string;
+}
+
+type Json = { kind?: string; metadata?: { resourceVersion?: string; namespace?: string; name?: string };
+  items?: Json[]; rows?: { object: Json }[]; reason?: string; message?: string };
+
+const nameOf = (object: Json) => `${object.metadata?.namespace ?? ""}/${object.metadata?.name ?? ""}`;
+
+async function answerOf(response: Response): Promise<Answer> {
+  const body = (await response.json()) as Json;
+  if (response.status !== 200) return { status: response.status, reason: body.reason, message: body.message };
+  const objects = body.items ?? body.rows?.map((row) => row.object) ?? [];
+  return { status: 200, kind: body.kind, resourceVersion: body.metadata?.resourceVersion, names: objects.map(nameOf) };
+}
+
+let cluster: Cluster;
+let lite: LiteProcess;
+/** The cloud's answer to each query, asked before the cloud goes away. */
+const cloud = new Map<string, Answer>();
+const broad = new Map<string, Answer>();
+
+beforeAll(async () => {
+  cluster = await startCluster({ slot: 15 });
+  await createCrd(cluster, "gadgets", "Gadget");
+  const created = await kubectl(cluster.kubeconfigs.admin, ["apply", "-f", "-"],
+    { stdin: JSON.stringify({ apiVersion: "v1", kind: "List", items: selectorObjects() }) });
+  if (created.code !== 0) throw new Error(`creating the objects: ${created.stderr}`);
+  const configFile = writeLiteConfig(cluster, join(cluster.dir, "lite.toml"), {
+    backend: "sqlite", cacheDir: join(cluster.dir, "cache"), upstream: { timeout: "2s", health_interval: "1s" },
+  });
+  lite = await startLiteProcess(configFile, cluster.ports.liteAdmin, join(cluster.dir, "lite.log"));
+}, 240_000);
+
+afterAll(async () => {
+  await lite?.stop();
+  await cluster?.down();
+}, 60_000);
+
+const upstreamUp = async () => /^lite_apiserver_upstream_up 1$/m.test(await lite.metrics());
+
+describe("selector LISTs offline, as the real kube-apiserver answers them", () => {
+  test("online: the cloud answers every selector query; lite-apiserver caches only the broad LISTs", async () => {
+    for (const path of selectorQueries()) cloud.set(path, await answerOf(await kubeFetch(cluster, "admin", path)));
+    cloud.set("table", await answerOf(await kubeFetch(cluster, "admin", "/api/v1/configmaps?labelSelector=app%3Dweb", { headers: { Accept: TABLE } })));
+    for (const path of BROAD_LISTS) {
+      const response = await kubeFetch(cluster, "admin", path, { via: "lite" });
+      expect(response.status).toBe(200);
+      broad.set(path, await answerOf(response));
+    }
+    expect((await kubeFetch(cluster, "admin", "/api/v1/configmaps", { via: "lite", headers: { Accept: TABLE } })).status).toBe(200);
+    // A table worth testing: most queries select some items but not all, several are refused.
+    const answers = [...cloud.values()];
+    expect(answers.filter((answer) => (answer.names?.length ?? 0) > 0).length).toBeGreaterThan(50);
+    expect(answers.filter((answer) => answer.status === 400).length).toBeGreaterThanOrEqual(10);
+    // The cloud itself refuses some selectors, and lists in etcd key order ("-" sorts before "/").
+    expect(cloud.get("/api/v1/configmaps?labelSelector=app+in+%28web")!.status).toBe(400);
+    expect(cloud.get(`/api/v1/pods?${new URLSearchParams({ fieldSelector: "spec.nodeName=edge-1" })}`)!.names)
+      .toEqual(["sel-a-x/p-b", "sel-a/p-b", "sel-b/p-b"]);
+  }, 120_000);
+
+  test("offline: each selector LIST gets the cloud's status, items and order; kind and version of the broad LIST", async () => {
+    await cluster.stopApiserver();
+    await until(async () => !(await upstreamUp()), "lite-apiserver to notice the cloud is gone", 30_000);
+    const mismatches: string[] = [];
+    for (const [path, expected] of cloud) {
+      if (path === "table") continue;
+      const response = await kubeFetch(cluster, "admin", path, { via: "lite" });
+      const got = await answerOf(response);
+      const pathname = new URL(`https://h${path}`).pathname;
+      const source = BROAD_LISTS.includes(pathname) ? pathname : pathname.replace(/\/namespaces\/[^/]+/, "");
+      const want: Answer = expected.status === 200
+        ? { ...expected, kind: broad.get(source!)?.kind, resourceVersion: broad.get(source!)?.resourceVersion }
+        : { status: expected.status, reason: expected.reason, message: path.includes("fieldSelector") ? expected.message : undefined };
+      const compared: Answer = got.status === 200 ? got : { ...got, message: want.message === undefined ? undefined : got.message };
+      if (JSON.stringify(compared) !== JSON.stringify(want)) mismatches.push(`${decodeURIComponent(path)}\n  cloud ${JSON.stringify(want)}\n  lite  ${JSON.stringify(compared)}`);
+      if (got.status === 200) expect(response.headers.get("x-lite-apiserver-cache")).toBe("hit");
+    }
+    expect(mismatches).toEqual([]);
+  }, 120_000);
+
+  test("offline: kubectl's Table narrows by labels; a spec field cannot be read from its rows, so that is a miss", async () => {
+    const table = await kubeFetch(cluster, "admin", "/api/v1/configmaps?labelSelector=app%3Dweb", { via: "lite", headers: { Accept: TABLE } });
+    expect((await answerOf(table)).names).toEqual(cloud.get("table")!.names!);
+    const pods = await kubeFetch(cluster, "admin", "/api/v1/pods?fieldSelector=spec.nodeName%3Dedge-1", { via: "lite", headers: { Accept: TABLE } });
+    expect(pods.status).toBe(503);
+  }, 60_000);
+
+  test("offline: another caller's broad LIST never answers", async () => {
+    const other = await kubeFetch(cluster, "token", "/api/v1/configmaps?labelSelector=app", { via: "lite" });
+    expect(other.status).toBe(503);
+  }, 60_000);
+});

@@ -1,0 +1,62 @@
+import { describe, expect, test } from "bun:test";
+import { cacheKey } from "../../src/cache/keys.ts";
+import { splitList } from "../../src/cache/list-body.ts";
+import { parseRequestInfo } from "../../src/cache/request-info.ts";
+import { answerFromBroaderList } from "../../src/cache/selectors/broader-answer.ts";
+import { planListNarrowing } from "../../src/cache/selectors/narrowing.ts";
+import { MemoryStore } from "../../src/storage/memory.ts";
+
+const ME = "token:abc";
+
+function request(path: string) {
+  const url = new URL(`https://h${path}`);
+  const info = parseRequestInfo("GET", url);
+  return { key: cacheKey(ME, info, url, "json"), narrowing: () => planListNarrowing(ME, info, url, "json") };
+}
+
+function cacheList(store: MemoryStore, path: string, body: object) {
+  const split = splitList(JSON.stringify(body))!;
+  store.putList(request(path).key, { ...split.meta, contentType: "application/json" }, split.items);
+}
+
+const PODS = {
+  kind: "PodList",
+  apiVersion: "v1",
+  metadata: { resourceVersion: "77" },
+  items: [
+    { metadata: { namespace: "x", name: "b", resourceVersion: "5" }, spec: { nodeName: "edge-1" } },
+    { metadata: { namespace: "x", name: "a", resourceVersion: "6" }, spec: { nodeName: "edge-2" } },
+    { metadata: { namespace: "y", name: "c", resourceVersion: "7" }, spec: { nodeName: "edge-1" } },
+  ],
+};
+
+describe("answerFromBroaderList", () => {
+  test("filters the cluster-wide LIST; kind, resourceVersion and key order are the broader list's", async () => {
+    const store = new MemoryStore();
+    cacheList(store, "/api/v1/pods", PODS);
+    const answer = answerFromBroaderList(store, request("/api/v1/pods?fieldSelector=spec.nodeName%3Dedge-1").narrowing)!;
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get("x-lite-apiserver-cache")).toBe("hit");
+    const body = (await answer.json()) as { kind: string; metadata: object; items: { metadata: { name: string } }[] };
+    expect(body.kind).toBe("PodList");
+    expect(body.metadata).toEqual({ resourceVersion: "77" });
+    expect(body.items.map((item) => item.metadata.name)).toEqual(["b", "c"]);
+
+    const inX = (await answerFromBroaderList(store, request("/api/v1/namespaces/x/pods").narrowing)!.json()) as typeof body;
+    expect(inX.items.map((item) => item.metadata.name)).toEqual(["a", "b"]);
+  });
+
+  test("another caller's broader LIST never answers", () => {
+    const store = new MemoryStore();
+    const url = new URL("https://h/api/v1/pods");
+    const split = splitList(JSON.stringify(PODS))!;
+    store.putList(cacheKey("anonymous", parseRequestInfo("GET", url), url, "json"), { ...split.meta, contentType: "application/json" }, split.items);
+    expect(answerFromBroaderList(store, request("/api/v1/pods?labelSelector=app").narrowing)).toBeUndefined();
+  });
+
+  test("a selector the cloud refuses is a 400 BadRequest Status, cached or not", async () => {
+    const answer = answerFromBroaderList(new MemoryStore(), request("/api/v1/pods?fieldSelector=spec.bogus%3D1").narrowing)!;
+    expect(answer.status).toBe(400);
+    expect(await answer.json()).toMatchObject({ kind: "Status", reason: "BadRequest", message: "field label not supported: spec.bogus" });
+  });
+});
