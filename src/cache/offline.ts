@@ -1,66 +1,70 @@
-import { statusResponse } from "../server/status.ts";
-
-export const CACHE_HIT_HEADER = "X-Lite-Apiserver-Cache";
-const WARNING = '299 - "lite-apiserver: the cloud kube-apiserver is unreachable; this answer comes from the local cache"';
+/**
+ * Offline answers: what the cache says while the cloud is unreachable, per CONTRACT.md
+ * ("Online and offline").
+ */
+import type { CacheStore } from "../storage/types.ts";
+import { cacheHit, statusResponse } from "../wire.ts";
+import { heldWatch } from "./held-watch.ts";
+import { assembleList } from "./list-body.ts";
+import type { CachePlan } from "./plan.ts";
+import { isLaterVersion } from "./resource-version.ts";
+import { answerFromBroaderList } from "./selectors/broader-answer.ts";
 
 /**
- * A cached answer, marked as such for the caller (kubectl prints the warning).
- *
  * @example
- * return cacheHit('{"kind":"ConfigMap",...}', "application/json");
+ * const offline = new OfflineAnswers({ store, healthIntervalMs: 2000 });
+ * return offline.answer(plan, request.signal); // 200 from the cache, or 503 Status
  */
-export function cacheHit(body: string | Uint8Array, contentType: string): Response {
-  return new Response(body, {
-    status: 200,
-    headers: { "Content-Type": contentType, [CACHE_HIT_HEADER]: "hit", Warning: WARNING },
-  });
-}
+export class OfflineAnswers {
+  /** Aborted when the cloud is back, closing the watches held open meanwhile. */
+  private backOnline = new AbortController();
 
-/** 503 for what the cache cannot answer: a miss, a write, anything not cacheable. */
-export function offlineRefusal(retryAfterSeconds: number, message: string): Response {
-  return statusResponse(503, "ServiceUnavailable", message, { "Retry-After": String(retryAfterSeconds) });
-}
+  constructor(private readonly deps: { store: CacheStore; healthIntervalMs: number }) {}
 
-/**
- * An offline WATCH: 200, held open with no invented events, closed after
- * `timeoutSeconds` (when given), when the caller leaves, or when `closeSignal`
- * fires (the cloud is back, so the caller re-watches it).
- *
- * @example
- * return heldWatch({ timeoutSeconds: 300, callerSignal: request.signal, closeSignal });
- */
-export function heldWatch(options: {
-  timeoutSeconds: number | undefined;
-  callerSignal: AbortSignal;
-  closeSignal: AbortSignal;
-}): Response {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const cleanup = () => {
-    clearTimeout(timer);
-    options.callerSignal.removeEventListener("abort", stop);
-    options.closeSignal.removeEventListener("abort", stop);
-  };
-  let controllerRef: ReadableStreamDefaultController<Uint8Array> | undefined;
-  function stop() {
-    cleanup();
-    try {
-      controllerRef?.close();
-    } catch {
-      // already closed by the other trigger
+  answer(plan: CachePlan, signal: AbortSignal): Response {
+    const { store } = this.deps;
+    if (plan.kind === "watch") {
+      return heldWatch({ timeoutSeconds: plan.timeoutSeconds, callerSignal: signal, closeSignal: this.backOnline.signal });
     }
+    if (plan.kind !== "none" && plan.key !== undefined) {
+      const list = plan.kind === "list" ? store.getList(plan.key) : undefined;
+      if (list) return cacheHit(assembleList(list), list.meta.contentType);
+      const object = store.getObject(plan.key);
+      // A watch keeps the collection's LIST current, so its copy of the object may be newer.
+      const collection = plan.collection?.();
+      const item = collection && store.getListItem(collection.listKey, collection.itemKey);
+      if (item && (!object || isLaterVersion(item.resourceVersion, objectVersion(object.body)))) {
+        return cacheHit(item.json, "application/json");
+      }
+      if (object) return cacheHit(object.body, object.contentType);
+      const narrowed = plan.narrowing && answerFromBroaderList(store, plan.narrowing);
+      if (narrowed) return narrowed;
+    }
+    const what = plan.kind === "none" ? "this request needs the cloud" : "this answer was never cached for this caller";
+    return this.refusal(`lite-apiserver: the cloud kube-apiserver is unreachable and ${what}`);
   }
-  const body = new ReadableStream<Uint8Array>({
-    start(controller) {
-      controllerRef = controller;
-      if (options.callerSignal.aborted || options.closeSignal.aborted) return stop();
-      options.callerSignal.addEventListener("abort", stop, { once: true });
-      options.closeSignal.addEventListener("abort", stop, { once: true });
-      if (options.timeoutSeconds !== undefined) timer = setTimeout(stop, options.timeoutSeconds * 1000);
-    },
-    cancel: cleanup,
-  });
-  return new Response(body, {
-    status: 200,
-    headers: { "Content-Type": "application/json", [CACHE_HIT_HEADER]: "hit", Warning: WARNING },
-  });
+
+  /** The cloud answers again: held watches end, so their callers re-watch it. */
+  cloudIsBack(): void {
+    this.backOnline.abort();
+    this.backOnline = new AbortController();
+  }
+
+  close(): void {
+    this.backOnline.abort();
+  }
+
+  /** 503 for what the cache cannot answer: a miss, a write, anything not cacheable. */
+  private refusal(message: string): Response {
+    const retryAfter = Math.max(1, Math.ceil(this.deps.healthIntervalMs / 1000));
+    return statusResponse(503, "ServiceUnavailable", message, { "Retry-After": String(retryAfter) });
+  }
+}
+
+function objectVersion(body: Uint8Array): string {
+  try {
+    return (JSON.parse(new TextDecoder().decode(body)) as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion ?? "";
+  } catch {
+    return "";
+  }
 }

@@ -1,21 +1,12 @@
-import type { Caller } from "../server/identity.ts";
+import type { RequestCache } from "../cache/request-cache.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics/metrics.ts";
+import { CACHE_HIT_HEADER, statusResponse } from "../wire.ts";
+import type { Caller } from "./caller.ts";
 import { endToEndHeaders } from "./headers.ts";
 import { SessionClosedError, type SessionManager } from "./sessions.ts";
-import { statusResponse } from "../server/status.ts";
-import { CACHE_HIT_HEADER } from "../cache/offline.ts";
+import { tapBody } from "./tap.ts";
 import { UnreachableError, type Upstream } from "./upstream.ts";
-
-/** What the cache makes of one request: consulted before and after it goes upstream. */
-export interface RequestCache<Plan> {
-  /** Classifies the request; may rewrite headers sent upstream (e.g. ask for JSON). */
-  plan(method: string, url: URL, headers: Headers, caller: Caller): Plan;
-  /** Wraps a live upstream response so that its body is also cached; never delays it. */
-  capture(plan: Plan, response: Response): Response;
-  /** Answers while the cloud is unreachable. */
-  answerOffline(plan: Plan, signal: AbortSignal): Response;
-}
 
 /**
  * The request path: the caller's request goes upstream with the caller's own
@@ -44,7 +35,7 @@ export class Forwarder<Plan> {
     const headers = endToEndHeaders(request.headers);
     // Without this Bun asks for gzip on the caller's behalf; the caller's own choice passes through.
     if (!headers.has("accept-encoding")) headers.set("accept-encoding", "identity");
-    const plan = cache.plan(request.method, url, headers, caller);
+    const plan = cache.plan({ method: request.method, url, headers, partition: caller.key });
     const finish = (response: Response, from: "upstream" | "offline") => {
       const source = from === "upstream" ? from : response.headers.has(CACHE_HIT_HEADER) ? "cache" : "local";
       metrics.requests.inc({ source, code: String(response.status) });
@@ -63,7 +54,9 @@ export class Forwarder<Plan> {
         { method: request.method, path: url.pathname + url.search, headers, body: request.body, signal: request.signal, finished },
         sessions.forCaller(caller),
       );
-      return finish(cache.capture(plan, stripHopByHop(response)), "upstream");
+      const relayed = stripHopByHop(response);
+      const sink = relayed.body ? cache.sinkFor(plan, relayed.status, relayed.headers) : undefined;
+      return finish(sink ? tapBody(relayed, sink) : relayed, "upstream");
     } catch (error) {
       if (error instanceof UnreachableError) return finish(cache.answerOffline(plan, request.signal), "offline");
       if (error instanceof SessionClosedError) {

@@ -1,4 +1,4 @@
-import type { Caller } from "../server/identity.ts";
+import type { Caller } from "./caller.ts";
 
 /** A client cert presented upstream. */
 export interface ClientCert {

@@ -3,8 +3,9 @@ import type { HttpBindings } from "@hono/node-server";
 import type { TLSSocket } from "node:tls";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics/metrics.ts";
-import { identifyCaller, type Caller } from "./identity.ts";
-import { statusResponse } from "./status.ts";
+import type { Caller } from "../proxy/caller.ts";
+import { identifyCaller } from "./identity.ts";
+import { statusResponse } from "../wire.ts";
 
 /**
  * The HTTPS routes: every path is the caller's request for the cloud. A caller

@@ -1,13 +1,5 @@
 import type { TLSSocket } from "node:tls";
-
-/**
- * Who the caller is, per CONTRACT.md: a verified client cert's CN, else a hash of
- * its Authorization header, else anonymous. `key` names the caller in cache keys.
- */
-export type Caller =
-  | { kind: "cn"; cn: string; key: string }
-  | { kind: "token"; key: string }
-  | { kind: "anonymous"; key: "anonymous" };
+import type { Caller } from "../proxy/caller.ts";
 
 /** A caller whose client cert does not verify: answered 401, nothing forwarded. */
 export interface RejectedCaller {

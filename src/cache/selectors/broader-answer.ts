@@ -2,10 +2,9 @@
  * The offline answer to a LIST with selectors (or a namespace) that was never cached as asked:
  * the first broader cached LIST of the same caller and form, narrowed as the cloud would.
  */
-import { statusResponse } from "../../server/status.ts";
 import type { CacheStore } from "../../storage/types.ts";
+import { cacheHit, statusResponse } from "../../wire.ts";
 import { assembleList } from "../list-body.ts";
-import { cacheHit } from "../offline.ts";
 import type { ListNarrowing } from "./narrowing.ts";
 import { SelectorError } from "./selector-error.ts";
 
@@ -14,7 +13,7 @@ import { SelectorError } from "./selector-error.ts";
  * refuse, or undefined when no broader LIST is cached (or none can tell every item apart).
  *
  * @example
- * const answer = answerFromBroaderList(store, () => planListNarrowing(caller.key, info, url, form));
+ * const answer = answerFromBroaderList(store, () => planListNarrowing(partition, info, url, form));
  * if (answer) return answer;
  */
 export function answerFromBroaderList(store: CacheStore, planNarrowing: () => ListNarrowing | undefined): Response | undefined {

@@ -1,0 +1,97 @@
+/**
+ * Capturing: what the cloud answers is stored (off the request path, in order), and relayed
+ * WATCH events keep the cached LISTs current.
+ */
+import type { Logger } from "../log.ts";
+import type { Metrics } from "../metrics/metrics.ts";
+import type { CacheStore } from "../storage/types.ts";
+import { splitList } from "./list-body.ts";
+import { PageJoiner } from "./list-pages.ts";
+import type { CachePlan } from "./plan.ts";
+import type { BodySink } from "./request-cache.ts";
+import { applyWatchEvent } from "./watch-apply.ts";
+import { WatchEventParser } from "./watch-events.ts";
+
+/** Bodies above this are relayed but not cached. */
+const MAX_CACHED_BODY = 64 * 1024 * 1024;
+
+/**
+ * @example
+ * const capture = new CacheCapture({ store, metrics, log });
+ * const sink = capture.sinkFor(plan, response.status, response.headers); // undefined: not cached
+ */
+export class CacheCapture {
+  private readonly pages = new PageJoiner();
+  /** Hash of the body last stored per key: an unchanged answer (a polled GET) is not written again. */
+  private readonly storedHashes = new Map<string, number | bigint>();
+
+  constructor(private readonly deps: { store: CacheStore; metrics: Metrics; log: Logger }) {}
+
+  sinkFor(plan: CachePlan, status: number, headers: Headers): BodySink | undefined {
+    if (plan.kind === "none" || plan.key === undefined || status !== 200) return undefined;
+    const contentType = headers.get("content-type") ?? "application/json";
+    if (plan.kind === "watch") {
+      return contentType.startsWith("application/json") ? this.watchApplier(plan.key) : undefined;
+    }
+    const gzipped = headers.get("content-encoding") === "gzip";
+    if (headers.has("content-encoding") && !gzipped) return undefined;
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    return {
+      chunk(bytes) {
+        size += bytes.byteLength;
+        if (size <= MAX_CACHED_BODY) chunks.push(bytes);
+      },
+      end: () => {
+        if (size > MAX_CACHED_BODY) return;
+        const body = Bun.concatArrayBuffers(chunks, Infinity, true);
+        setImmediate(() => this.store(plan, contentType, gzipped ? Bun.gunzipSync(body) : body));
+      },
+      abort() {
+        chunks.length = 0;
+      },
+    };
+  }
+
+  private store(plan: CachePlan, contentType: string, body: Uint8Array): void {
+    const key = plan.key!;
+    const hash = Bun.hash(body);
+    if (plan.continueToken === undefined && this.storedHashes.get(key) === hash) return;
+    this.storedHashes.set(key, hash);
+    try {
+      if (plan.kind === "list" && contentType.startsWith("application/json")) {
+        const split = splitList(new TextDecoder().decode(body));
+        if (split) {
+          const whole = this.pages.addPage({ key, continueToken: plan.continueToken, list: split, nextContinue: split.nextContinue });
+          if (whole) this.deps.store.putList(key, { ...whole.meta, contentType }, whole.items);
+          return;
+        }
+      }
+      // Tables, protobuf and discovery are kept whole; a paginated one only when complete.
+      if (plan.continueToken === undefined) this.deps.store.putObject(key, { contentType, body });
+    } catch (error) {
+      this.deps.log.warn("cache write failed", { error: (error as Error).message });
+    }
+  }
+
+  private watchApplier(listKey: string): BodySink {
+    const parser = new WatchEventParser();
+    const { store, metrics } = this.deps;
+    const storedHashes = this.storedHashes;
+    return {
+      chunk(bytes) {
+        // After the chunk went to the caller: applying never delays the stream.
+        setImmediate(() => {
+          for (const event of parser.push(bytes)) {
+            if (applyWatchEvent(store, listKey, event)) {
+              metrics.watchEventsApplied.inc();
+              storedHashes.delete(listKey);
+            }
+          }
+        });
+      },
+      end() {},
+      abort() {},
+    };
+  }
+}

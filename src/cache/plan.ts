@@ -1,0 +1,60 @@
+/**
+ * What the cache makes of one request: which kind of entry it reads or feeds, in which form, under
+ * which key. Pure: planning stores nothing and reads nothing.
+ */
+import { cacheKey, responseForm, upstreamAccept, watchListKey, type ResponseForm } from "./keys.ts";
+import type { CacheRequest } from "./request-cache.ts";
+import { cacheKind, parseRequestInfo, type CacheKind } from "./request-info.ts";
+import { planListNarrowing, type ListNarrowing } from "./selectors/narrowing.ts";
+
+export interface CachePlan {
+  kind: CacheKind;
+  form: ResponseForm;
+  /** Where the answer is stored (object, list, discovery), or the list a watch keeps current. */
+  key: string | undefined;
+  /** The `continue` token of a paginated LIST request. */
+  continueToken: string | undefined;
+  timeoutSeconds: number | undefined;
+  /** For a plain JSON object GET: the cached LIST of its collection and its item there, a second source offline. */
+  collection?: () => { listKey: string; itemKey: string };
+  /** For a LIST: how broader cached LISTs could answer it offline (throws for a selector the cloud refuses). */
+  narrowing?: () => ListNarrowing | undefined;
+}
+
+/**
+ * Plans a request; when it is cacheable and the caller also takes JSON, the Accept header sent
+ * upstream is narrowed to JSON so that the answer can be split and kept current.
+ *
+ * @example
+ * const plan = planRequest({ method: "GET", url, headers, partition: "cn:system:node:edge-1" });
+ * plan.kind; // "list" for GET /api/v1/pods
+ */
+export function planRequest(request: CacheRequest): CachePlan {
+  const { method, url, headers, partition } = request;
+  const info = parseRequestInfo(method, url);
+  const kind = cacheKind(info, url);
+  const accept = headers.get("accept");
+  const form = responseForm(accept);
+  if (kind === "none" || form === "other") {
+    return { kind: "none", form, key: undefined, continueToken: undefined, timeoutSeconds: undefined };
+  }
+  const sendAccept = upstreamAccept(accept);
+  if (sendAccept !== null && sendAccept !== accept) headers.set("accept", sendAccept);
+  const timeout = url.searchParams.get("timeoutSeconds");
+  // Only offline answers need it, so the key is built then, not on every request.
+  const collection = kind === "object" && form === "json" && info.subresource === ""
+    ? () => ({
+      listKey: cacheKey(partition, { ...info, path: info.path.slice(0, info.path.lastIndexOf("/")) }, new URL("https://x/"), form),
+      itemKey: `${info.namespace}/${info.name}`,
+    })
+    : undefined;
+  return {
+    collection,
+    narrowing: kind === "list" ? () => planListNarrowing(partition, info, url, form) : undefined,
+    kind,
+    form,
+    key: kind === "watch" ? watchListKey(partition, info, url, form) : cacheKey(partition, info, url, form),
+    continueToken: url.searchParams.get("continue") || undefined,
+    timeoutSeconds: timeout !== null && /^\d+$/.test(timeout) ? Number(timeout) : undefined,
+  };
+}

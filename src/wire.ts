@@ -1,0 +1,56 @@
+/**
+ * Kubernetes wire vocabulary that every layer speaks: `Status` answers and the headers that tell
+ * a caller an answer came from the local cache. One place, so the server, the proxy and the cache
+ * answer alike.
+ */
+
+/** Set to `hit` on every answer that came from the local cache. */
+export const CACHE_HIT_HEADER = "X-Lite-Apiserver-Cache";
+
+/** Kubernetes `Warning` (RFC 7234 code 299) on every cache answer; kubectl prints it. */
+export const OFFLINE_WARNING =
+  '299 - "lite-apiserver: the cloud kube-apiserver is unreachable; this answer comes from the local cache"';
+
+/**
+ * The headers of an answer from the cache.
+ *
+ * @example
+ * new Response(body, { headers: cacheAnswerHeaders("application/json") });
+ */
+export function cacheAnswerHeaders(contentType: string): Record<string, string> {
+  return { "Content-Type": contentType, [CACHE_HIT_HEADER]: "hit", Warning: OFFLINE_WARNING };
+}
+
+/**
+ * A cached answer, marked as such for the caller (kubectl prints the warning).
+ *
+ * @example
+ * return cacheHit('{"kind":"ConfigMap",...}', "application/json");
+ */
+export function cacheHit(body: string | Uint8Array, contentType: string): Response {
+  return new Response(body, { status: 200, headers: cacheAnswerHeaders(contentType) });
+}
+
+/**
+ * Kubernetes `Status` answers for what lite-apiserver says itself (401, 503, 400).
+ *
+ * @example
+ * return statusResponse(503, "ServiceUnavailable", "the cloud is unreachable", { "Retry-After": "2" });
+ */
+export function statusResponse(
+  code: number,
+  reason: string,
+  message: string,
+  headers: Record<string, string> = {},
+): Response {
+  const body = JSON.stringify({
+    kind: "Status",
+    apiVersion: "v1",
+    metadata: {},
+    status: "Failure",
+    message,
+    reason,
+    code,
+  });
+  return new Response(body, { status: code, headers: { "Content-Type": "application/json", ...headers } });
+}
