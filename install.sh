@@ -12,6 +12,8 @@
 #                            --version X reads from BASE/vX instead.
 #   PREFIX                   the binary goes to PREFIX/bin (default /usr/local)
 #   DESTDIR                  stage everything under this folder; needs no root, never calls systemctl
+#   LITE_APISERVER_CPUINFO   the CPU description that picks the x64 build (default /proc/cpuinfo):
+#                            without avx2 the baseline build; a staged install can name the target's
 #
 # It changes nothing until every download has been verified against SHA256SUMS, never overwrites an
 # existing config, and can be run again to upgrade.
@@ -19,6 +21,7 @@ set -eu
 
 DEFAULT_BASE_URL=https://github.com/lite-apiserver/lite-apiserver/releases/latest/download
 BASE_URL=${LITE_APISERVER_BASE_URL:-$DEFAULT_BASE_URL}
+CPUINFO=${LITE_APISERVER_CPUINFO:-/proc/cpuinfo}
 BASE_URL=${BASE_URL%/}
 PREFIX=${PREFIX:-/usr/local}
 PREFIX=${PREFIX%/}
@@ -44,7 +47,8 @@ usage: install.sh [--version X] | --uninstall [--purge] | --help
   --version X    install release X (a mirror keeps it in \$LITE_APISERVER_BASE_URL/vX)
   --uninstall    remove the binary and the systemd unit; keep config and cache
   --purge        with --uninstall: also remove $CONF_DIR and $STATE_DIR
-environment: LITE_APISERVER_BASE_URL (default $DEFAULT_BASE_URL), PREFIX (default /usr/local), DESTDIR
+environment: LITE_APISERVER_BASE_URL (default $DEFAULT_BASE_URL), PREFIX (default /usr/local), DESTDIR,
+  LITE_APISERVER_CPUINFO (default /proc/cpuinfo: without avx2 the x64 baseline build is installed)
 EOF
 }
 
@@ -76,7 +80,7 @@ detect_asset() {
 	case $arch in
 	x86_64 | amd64)
 		# The default x64 build needs AVX2; older or low-power x86 CPUs get the baseline build.
-		if [ -r /proc/cpuinfo ] && ! grep -qw avx2 /proc/cpuinfo; then
+		if [ -r "$CPUINFO" ] && ! grep -qw avx2 "$CPUINFO"; then
 			ASSET=lite-apiserver-linux-x64-baseline
 		else
 			ASSET=lite-apiserver-linux-x64

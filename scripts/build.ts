@@ -10,7 +10,7 @@
  * @example
  * // bun scripts/build.ts
  */
-import { createReadStream, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from "node:fs";
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { copyFile, utimes, writeFile } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import pkg from "../package.json" with { type: "json" };
@@ -32,6 +32,30 @@ export const TARGETS: readonly Target[] = [
   { name: "linux-x64-baseline", bunTarget: "bun-linux-x64-baseline", runtimePackage: "@oven/bun-linux-x64-baseline" },
   { name: "linux-arm64", bunTarget: "bun-linux-arm64", runtimePackage: "@oven/bun-linux-aarch64" },
 ];
+
+/** Everything a build reads besides src/: when none of it changed, dist/ is still current. */
+const BUILD_INPUTS = ["package.json", "package-lock.json", "scripts/build.ts", "install.sh", "config.example.toml"];
+/** Names the sources digest and commit that dist/ was built from; not a release file. */
+export const BUILT_FROM_FILE = "BUILT-FROM";
+
+/**
+ * A digest of the contents of every build input (src/ and BUILD_INPUTS): equal digests, equal builds.
+ *
+ * @example
+ * sourcesDigest(); // "9c1f..." (64 hex digits)
+ */
+export function sourcesDigest(): string {
+  const sources = readdirSync(join(ROOT, "src"), { recursive: true, encoding: "utf8" })
+    .map((name) => join("src", name))
+    .filter((name) => statSync(join(ROOT, name)).isFile());
+  const hasher = new Bun.CryptoHasher("sha256");
+  for (const name of [...BUILD_INPUTS, ...sources].sort()) {
+    hasher.update(`${name}\0`);
+    hasher.update(readFileSync(join(ROOT, name)));
+    hasher.update("\0");
+  }
+  return hasher.digest("hex");
+}
 
 /** Files copied next to the binaries so that one folder is a complete release for install.sh. */
 const RELEASE_EXTRAS = ["install.sh", "config.example.toml"];
@@ -149,9 +173,11 @@ async function main(): Promise<void> {
   }
   const startedAt = new Date();
   const commit = gitCommit();
+  const digest = sourcesDigest();
   mkdirSync(DIST, { recursive: true });
   // A release folder without SHA256SUMS is unfinished: install.sh and the tests refuse it.
   rmSync(join(DIST, "SHA256SUMS"), { force: true });
+  rmSync(join(DIST, BUILT_FROM_FILE), { force: true });
   const runtimes = TARGETS.map((target) => runtimeFor(target));
   console.log(`build: lite-apiserver ${pkg.version} (commit ${commit}) with Bun ${BUN_VERSION}`);
   const binaries = await Promise.all(TARGETS.map((target, i) => compile(target, runtimes[i]!, commit)));
@@ -165,6 +191,7 @@ async function main(): Promise<void> {
   for (const [i, binary] of binaries.entries()) {
     console.log(`build: ${basename(binary)}  ${describeSize(binary)}  (.xz ${describeSize(compressed[i]!)})`);
   }
+  await writeFile(join(DIST, BUILT_FROM_FILE), `sources ${digest}\ncommit ${commit}\n`);
   console.log(`build: wrote ${basename(sums)} and ${RELEASE_EXTRAS.join(", ")} in dist/`);
 }
 

@@ -1,6 +1,7 @@
 /**
- * `npm test`: runs `bun test` over tests/ with live output, then prints `N passed, N failed` as the
- * very last line (the contract's summary) and exits with bun's exit code.
+ * `npm test`: prepares the machine (scripts/prepare.sh: Debian packages and the real Kubernetes
+ * binaries, once), runs `bun test` over tests/ with live output, then prints `N passed, N failed` as
+ * the very last line (the contract's summary) and exits with bun's exit code.
  *
  *   bun scripts/test.ts [bun test args...]
  *
@@ -8,13 +9,27 @@
  * the default `./tests` so `npm test -- tests/unit` runs only that folder.
  */
 import { existsSync } from "node:fs";
+import { join } from "node:path";
 
 /** bun prints its summary last; this much of the end of its stderr always holds it. */
 const TAIL_CHARS = 64 * 1024;
 
+/**
+ * bun 1.4.4 ignores bunfig's `[test] timeout`, so the bound is passed here. It only stops a test that
+ * hangs: waits inside tests are for conditions, and a loaded 2-core machine must never hit it.
+ */
+const TEST_TIMEOUT_MS = 120_000;
+
+const prepared = Bun.spawnSync(["bash", join(import.meta.dir, "prepare.sh")], { stdout: "inherit", stderr: "inherit" });
+if (prepared.exitCode !== 0) {
+  console.error("test: scripts/prepare.sh failed (see above); no test was run");
+  console.log("0 passed, 1 failed");
+  process.exit(1);
+}
+
 const extraArgs = process.argv.slice(2);
 const namesPath = extraArgs.some((arg) => !arg.startsWith("-") && existsSync(arg));
-const bun = Bun.spawn([process.execPath, "test", ...(namesPath ? [] : ["./tests"]), ...extraArgs], {
+const bun = Bun.spawn([process.execPath, "test", "--timeout", String(TEST_TIMEOUT_MS), ...(namesPath ? [] : ["./tests"]), ...extraArgs], {
   stdin: "inherit",
   stdout: "inherit",
   stderr: "pipe",

@@ -125,6 +125,7 @@ export async function startLiteApiserver(config: Config, log: Logger): Promise<R
   upstream.startProbe();
   log.info("lite-apiserver started", {
     listen: front.addresses.map((a) => `${a.host}:${a.port}`),
+    admin: admin ? `${config.admin.listen.slice(0, config.admin.listen.lastIndexOf(":"))}:${admin.port}` : "",
     upstream: config.upstream.servers,
     backend: config.cache.backend,
     identities: config.identity.length,

@@ -1,5 +1,6 @@
 /**
- * Polls `check` until it holds, for at most `timeoutMs`; throws naming `what` otherwise.
+ * Polls `check` until it holds, for at most `timeoutMs` (default 60 s: generous, so that a loaded
+ * machine never fails a test; it only bounds a hang); throws naming `what` otherwise.
  * Tests wait for things to happen this way, never for a fixed time.
  *
  * @example
@@ -8,7 +9,7 @@
 export async function until(
   check: () => boolean | Promise<boolean>,
   what: string,
-  timeoutMs = 5_000,
+  timeoutMs = 60_000,
   everyMs = 25,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -1,11 +1,11 @@
 /**
- * The release folder dist/ for the build and installer tests: built once by `npm run build`'s
- * script when missing or older than its inputs, and reused otherwise, since building three targets
- * takes minutes.
+ * The release folder dist/ for the build and installer tests: built by `npm run build`'s script when
+ * missing or built from other sources (a digest of their contents, not file times), and reused
+ * otherwise, since building three targets takes minutes.
  */
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { binaryName, TARGETS } from "../../scripts/build.ts";
+import { binaryName, BUILT_FROM_FILE, sourcesDigest, TARGETS } from "../../scripts/build.ts";
 
 export const ROOT = resolve(import.meta.dir, "../..");
 export const DIST = join(ROOT, "dist");
@@ -20,33 +20,23 @@ export const RELEASE_FILES: readonly string[] = [
   "config.example.toml",
 ];
 
-const INPUT_FILES = ["package.json", "package-lock.json", "scripts/build.ts", "install.sh", "config.example.toml"];
-
-function newestInputMtime(): number {
-  const sources = readdirSync(join(ROOT, "src"), { recursive: true, encoding: "utf8" }).map((name) => join("src", name));
-  let newest = 0;
-  for (const file of [...INPUT_FILES, ...sources]) {
-    const path = join(ROOT, file);
-    if (existsSync(path)) newest = Math.max(newest, statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-/** scripts/build.ts dates SHA256SUMS at the start of the build it completes. */
-function distIsCurrent(): boolean {
-  const sums = join(DIST, "SHA256SUMS");
-  if (!existsSync(sums) || RELEASE_FILES.some((name) => !existsSync(join(DIST, name)))) return false;
-  return statSync(sums).mtimeMs > newestInputMtime();
+/** The sources digest and commit that dist/ was built from, or undefined when dist/ is incomplete. */
+export function builtFrom(): { sources: string; commit: string } | undefined {
+  const marker = join(DIST, BUILT_FROM_FILE);
+  if (!existsSync(join(DIST, "SHA256SUMS")) || !existsSync(marker)) return undefined;
+  if (RELEASE_FILES.some((name) => !existsSync(join(DIST, name)))) return undefined;
+  const fields = Object.fromEntries(readFileSync(marker, "utf8").trim().split("\n").map((line) => line.split(" ")));
+  return { sources: fields.sources ?? "", commit: fields.commit ?? "" };
 }
 
 /**
- * Runs scripts/build.ts unless dist/ is complete and newer than every build input.
+ * Runs scripts/build.ts unless dist/ is complete and was built from exactly the current sources.
  *
  * @example
  * beforeAll(ensureDist, BUILD_TIMEOUT_MS);
  */
 export async function ensureDist(): Promise<void> {
-  if (distIsCurrent()) return;
+  if (builtFrom()?.sources === sourcesDigest()) return;
   const build = Bun.spawn([process.execPath, join(ROOT, "scripts", "build.ts")], {
     cwd: ROOT,
     stdout: "inherit",

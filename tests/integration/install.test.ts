@@ -1,8 +1,9 @@
 /**
  * install.sh end to end, as a gateway owner runs it: under dash and busybox sh, into a temporary
- * DESTDIR, downloading dist/ from a local HTTP server on 127.0.0.1. `uname` is faked through a PATH
- * shim for other machines, and a `systemctl` shim records any call, which a DESTDIR install must
- * never make.
+ * DESTDIR, downloading dist/ from a local HTTP server on 127.0.0.1. The installer sees only the tools
+ * a case names (a PATH folder of links), whatever this machine has installed; `uname` is faked through
+ * a PATH shim for other machines, the CPU flags through LITE_APISERVER_CPUINFO, and a `systemctl` shim
+ * records any call, which a DESTDIR install must never make.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import {
@@ -25,10 +26,15 @@ const RELEASE_TAG = `v${pkg.version}`;
 /** Each run moves a ~40 MB download and hashes a ~110 MB binary, twice under busybox. */
 const RUN_TIMEOUT_MS = 180_000;
 
-/** The x64 build this machine's installer picks: the default one needs AVX2. */
-const HOST_X64_ASSET = /\bavx2\b/.test(readFileSync("/proc/cpuinfo", "utf8"))
-  ? "lite-apiserver-linux-x64"
-  : "lite-apiserver-linux-x64-baseline";
+/** The x64 build for a CPU with AVX2, which every case's CPU has unless it says otherwise. */
+const X64_ASSET = "lite-apiserver-linux-x64";
+const CPU_FLAGS_AVX2 = "processor\t: 0\nflags\t\t: fpu sse2 ssse3 sse4_1 sse4_2 avx avx2 bmi2\n";
+const CPU_FLAGS_NO_AVX2 = "processor\t: 0\nflags\t\t: fpu sse2 ssse3 sse4_1 sse4_2\n";
+/** What install.sh runs besides curl, wget and xz: every case's PATH holds these. */
+const BASE_TOOLS = [
+  "awk", "cat", "chmod", "cmp", "cp", "cut", "grep", "head", "id", "install", "mkdir", "mktemp", "mv", "rm", "rmdir",
+  "sed", "sha256sum", "tr", "uname",
+];
 
 type Shell = "dash" | "busybox sh";
 /** Absolute, because some runs get a PATH of busybox applets only. */
@@ -98,6 +104,17 @@ function writeScript(path: string, body: string): void {
   chmodSync(path, 0o755);
 }
 
+/** A folder holding links to exactly these tools of this machine: what the installer can find. */
+function toolsOnlyPath(dir: string, tools: string[]): string {
+  mkdirSync(dir, { recursive: true });
+  for (const tool of tools) {
+    const found = Bun.which(tool, { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" });
+    if (!found) throw new Error(`the installer tests need ${tool} on this machine (scripts/prepare.sh installs it)`);
+    symlinkSync(found, join(dir, tool));
+  }
+  return dir;
+}
+
 /** A folder holding only busybox applets: a gateway without curl, GNU coreutils or (optionally) xz. */
 function busyboxOnlyPath(dir: string, without: string[] = []): string {
   mkdirSync(dir, { recursive: true });
@@ -125,8 +142,10 @@ interface RunOptions {
   baseUrl?: string;
   /** `uname -s` and `uname -m` as the installer should see them; default: this machine's. */
   uname?: { os: string; machine: string };
-  /** PATH after the shims; default: this machine's. */
+  /** PATH after the shims; default: the base tools with curl and xz, no wget. */
   path?: string;
+  /** What the installer reads as /proc/cpuinfo; default: a CPU with AVX2. */
+  cpuinfo?: string;
   prefix?: string;
 }
 
@@ -135,6 +154,11 @@ describe("install.sh", () => {
   let scratch: string;
   let busyboxPath: string;
   let busyboxNoXzPath: string;
+  let curlPath: string;
+  let wgetPath: string;
+  let noXzPath: string;
+  let cpuinfoAvx2: string;
+  let cpuinfoNoAvx2: string;
   let workspaces = 0;
 
   beforeAll(async () => {
@@ -143,6 +167,13 @@ describe("install.sh", () => {
     scratch = mkdtempSync(join(tmpdir(), "lite-install-test-"));
     busyboxPath = busyboxOnlyPath(join(scratch, "busybox-bin"));
     busyboxNoXzPath = busyboxOnlyPath(join(scratch, "busybox-no-xz-bin"), ["xz", "unxz", "xzcat"]);
+    curlPath = toolsOnlyPath(join(scratch, "curl-bin"), [...BASE_TOOLS, "curl", "xz"]);
+    wgetPath = toolsOnlyPath(join(scratch, "wget-bin"), [...BASE_TOOLS, "wget", "xz"]);
+    noXzPath = toolsOnlyPath(join(scratch, "no-xz-bin"), [...BASE_TOOLS, "curl"]);
+    cpuinfoAvx2 = join(scratch, "cpuinfo-avx2");
+    writeFileSync(cpuinfoAvx2, CPU_FLAGS_AVX2);
+    cpuinfoNoAvx2 = join(scratch, "cpuinfo-no-avx2");
+    writeFileSync(cpuinfoNoAvx2, CPU_FLAGS_NO_AVX2);
   }, BUILD_TIMEOUT_MS);
 
   afterAll(() => {
@@ -167,8 +198,9 @@ describe("install.sh", () => {
     }
     return runCommand([...SHELL_ARGV[options.shell ?? "dash"], INSTALLER, ...(options.args ?? [])], {
       env: {
-        PATH: `${ws.shims}:${options.path ?? process.env.PATH ?? "/usr/bin:/bin"}`,
+        PATH: `${ws.shims}:${options.path ?? curlPath}`,
         DESTDIR: ws.root,
+        LITE_APISERVER_CPUINFO: options.cpuinfo ?? cpuinfoAvx2,
         TMPDIR: ws.tmp,
         LITE_APISERVER_BASE_URL: options.baseUrl ?? release.url,
         ...(options.prefix ? { PREFIX: options.prefix } : {}),
@@ -199,17 +231,17 @@ describe("install.sh", () => {
 
       expect(tree(ws.root)).toMatchObject({ [BIN]: "0755", [CONF]: "0644", [`${STATE}/`]: "0700", [UNIT]: "0644" });
       expect(files(ws.root)).toEqual([CONF, UNIT, BIN].sort());
-      expect(await sha256(join(ws.root, BIN))).toBe(releaseSum(HOST_X64_ASSET));
+      expect(await sha256(join(ws.root, BIN))).toBe(releaseSum(X64_ASSET));
       expect(readFileSync(join(ws.root, CONF), "utf8")).toBe(readFileSync(join(ROOT, "config.example.toml"), "utf8"));
       const unit = readFileSync(join(ws.root, UNIT), "utf8");
       expect(unit).toContain("ExecStart=/usr/local/bin/lite-apiserver --config /etc/lite-apiserver/config.toml");
       expect(unit).toContain("Restart=always");
       expect(unit).toContain("ReadWritePaths=/var/lib/lite-apiserver");
-      expect(requestsSince(start).sort()).toEqual(["/SHA256SUMS", `/${HOST_X64_ASSET}.xz`, "/config.example.toml"].sort());
+      expect(requestsSince(start).sort()).toEqual(["/SHA256SUMS", `/${X64_ASSET}.xz`, "/config.example.toml"].sort());
 
       const version = Bun.spawnSync([join(ws.root, BIN), "version"]);
       expect(version.stdout.toString()).toStartWith(`lite-apiserver ${pkg.version} (commit `);
-      expect(ran.stdout).toContain(`installed /usr/local/bin/lite-apiserver (${HOST_X64_ASSET}, mode 0755)`);
+      expect(ran.stdout).toContain(`installed /usr/local/bin/lite-apiserver (${X64_ASSET}, mode 0755)`);
       expect(ran.stdout).toContain("wrote /etc/lite-apiserver/config.toml from the commented example");
       expect(ran.stdout).toContain("created cache folder /var/lib/lite-apiserver (mode 0700)");
       expect(tree(ws.tmp)).toEqual({});
@@ -217,21 +249,47 @@ describe("install.sh", () => {
     }, RUN_TIMEOUT_MS);
   }
 
+  test("with only wget (no curl), downloads with wget", async () => {
+    const ws = workspace();
+    const ran = await install(ws, { path: wgetPath });
+    expect(ran.stderr).toBe("");
+    expect(ran.code).toBe(0);
+    expect(await sha256(join(ws.root, BIN))).toBe(releaseSum(X64_ASSET));
+  }, RUN_TIMEOUT_MS);
+
+  test("with neither curl nor wget, refuses and changes nothing", async () => {
+    const ws = workspace();
+    const ran = await install(ws, { path: toolsOnlyPath(join(ws.dir, "bin"), [...BASE_TOOLS, "xz"]) });
+    expect(ran.code).toBe(1);
+    expect(ran.stderr).toContain("neither curl nor wget is installed; nothing was changed");
+    expectNothingInstalled(ws);
+  }, RUN_TIMEOUT_MS);
+
+  test("an x64 CPU without AVX2 gets the baseline build", async () => {
+    const ws = workspace();
+    const start = release.requests.length;
+    const ran = await install(ws, { cpuinfo: cpuinfoNoAvx2 });
+    expect(ran.code).toBe(0);
+    expect(requestsSince(start)).toContain("/lite-apiserver-linux-x64-baseline.xz");
+    expect(await sha256(join(ws.root, BIN))).toBe(releaseSum("lite-apiserver-linux-x64-baseline"));
+    expect(ran.stdout).toContain("installed /usr/local/bin/lite-apiserver (lite-apiserver-linux-x64-baseline, mode 0755)");
+  }, RUN_TIMEOUT_MS);
+
   test("downloads the plain binary when there is no xz", async () => {
     const ws = workspace();
     const start = release.requests.length;
-    const ran = await install(ws, { shell: "busybox sh", path: busyboxNoXzPath });
+    const ran = await install(ws, { path: noXzPath });
     expect(ran.code).toBe(0);
-    expect(requestsSince(start)).toContain(`/${HOST_X64_ASSET}`);
-    expect(requestsSince(start)).not.toContain(`/${HOST_X64_ASSET}.xz`);
-    expect(await sha256(join(ws.root, BIN))).toBe(releaseSum(HOST_X64_ASSET));
+    expect(requestsSince(start)).toContain(`/${X64_ASSET}`);
+    expect(requestsSince(start)).not.toContain(`/${X64_ASSET}.xz`);
+    expect(await sha256(join(ws.root, BIN))).toBe(releaseSum(X64_ASSET));
   }, RUN_TIMEOUT_MS);
 
   test("installs from a file:// base URL", async () => {
     const ws = workspace();
     const ran = await install(ws, { baseUrl: `file://${DIST}` });
     expect(ran.code).toBe(0);
-    expect(await sha256(join(ws.root, BIN))).toBe(releaseSum(HOST_X64_ASSET));
+    expect(await sha256(join(ws.root, BIN))).toBe(releaseSum(X64_ASSET));
   }, RUN_TIMEOUT_MS);
 
   test("PREFIX moves the binary and the unit's ExecStart; config and cache stay in /etc and /var/lib", async () => {
@@ -265,7 +323,7 @@ describe("install.sh", () => {
         expect(ran.stderr).toContain("nothing was changed");
         expect(requestsSince(start)).toEqual([]);
         expectNothingInstalled(ws);
-      });
+      }, RUN_TIMEOUT_MS);
     }
   }
 
@@ -278,7 +336,7 @@ describe("install.sh", () => {
 
   test("a corrupted binary aborts before anything is installed", async () => {
     const ws = workspace();
-    const asset = `${HOST_X64_ASSET}.xz`;
+    const asset = `${X64_ASSET}.xz`;
     release.overrides.set(asset, corrupt(readFileSync(join(DIST, asset))));
     try {
       const ran = await install(ws);
@@ -293,12 +351,12 @@ describe("install.sh", () => {
   test("a corrupted SHA256SUMS aborts before anything is installed", async () => {
     const ws = workspace();
     const sums = readFileSync(join(DIST, "SHA256SUMS"), "utf8");
-    const wrong = sums.replace(releaseSum(HOST_X64_ASSET), "0".repeat(64));
+    const wrong = sums.replace(releaseSum(X64_ASSET), "0".repeat(64));
     release.overrides.set("SHA256SUMS", new TextEncoder().encode(wrong));
     try {
       const ran = await install(ws, { shell: "busybox sh", path: busyboxNoXzPath });
       expect(ran.code).toBe(1);
-      expect(ran.stderr).toContain(`checksum mismatch for ${HOST_X64_ASSET} `);
+      expect(ran.stderr).toContain(`checksum mismatch for ${X64_ASSET} `);
       expectNothingInstalled(ws);
     } finally {
       release.overrides.delete("SHA256SUMS");
@@ -316,7 +374,7 @@ describe("install.sh", () => {
     expect(again.code).toBe(0);
     expect(readFileSync(join(ws.root, CONF), "utf8")).toBe(edited);
     expect(again.stdout).toContain("kept existing /etc/lite-apiserver/config.toml");
-    expect(await sha256(join(ws.root, BIN))).toBe(releaseSum(HOST_X64_ASSET));
+    expect(await sha256(join(ws.root, BIN))).toBe(releaseSum(X64_ASSET));
     expect(tree(ws.root)).toMatchObject({ [BIN]: "0755", [`${STATE}/`]: "0700" });
 
     const third = await install(ws);
@@ -332,8 +390,8 @@ describe("install.sh", () => {
     const ran = await install(ws, { args: ["--version", pkg.version] });
     expect(ran.code).toBe(0);
     expect(requestsSince(start).sort())
-      .toEqual([`/${RELEASE_TAG}/SHA256SUMS`, `/${RELEASE_TAG}/${HOST_X64_ASSET}.xz`, `/${RELEASE_TAG}/config.example.toml`].sort());
-    expect(await sha256(join(ws.root, BIN))).toBe(releaseSum(HOST_X64_ASSET));
+      .toEqual([`/${RELEASE_TAG}/SHA256SUMS`, `/${RELEASE_TAG}/${X64_ASSET}.xz`, `/${RELEASE_TAG}/config.example.toml`].sort());
+    expect(await sha256(join(ws.root, BIN))).toBe(releaseSum(X64_ASSET));
   }, RUN_TIMEOUT_MS);
 
   test("--version of a release that does not exist aborts with nothing installed", async () => {
@@ -342,7 +400,7 @@ describe("install.sh", () => {
     expect(ran.code).toBe(1);
     expect(ran.stderr).toContain(`cannot download ${release.url}/v9.9.9/SHA256SUMS`);
     expectNothingInstalled(ws);
-  });
+  }, RUN_TIMEOUT_MS);
 
   test("--uninstall removes the binary and the unit and keeps config and cache; --purge removes those too", async () => {
     const ws = workspace();
@@ -371,7 +429,7 @@ describe("install.sh", () => {
       expect(ran.stderr).toContain("usage: install.sh");
     }
     expectNothingInstalled(ws);
-  });
+  }, RUN_TIMEOUT_MS);
 
   test.skipIf(process.getuid?.() !== 0 || !Bun.which("setpriv"))(
     "refuses to install without root unless DESTDIR is set", async () => {
@@ -384,5 +442,5 @@ describe("install.sh", () => {
       expect(code).toBe(1);
       expect(stderr).toContain("run as root");
       expect(requestsSince(start)).toEqual([]);
-    });
+    }, RUN_TIMEOUT_MS);
 });

@@ -4,7 +4,7 @@
  *
  * Each e2e file passes its own port slot (see ./ports.ts) so files never collide.
  */
-import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -207,6 +207,11 @@ export class Cluster {
  * }
  */
 export async function startCluster(opts: StartClusterOptions = {}): Promise<Cluster> {
+  // A build inside a test hook outlives the hook's bound and is killed with it; prepare.sh builds first.
+  const apiserver = join(kubeBinDir(), "kube-apiserver");
+  if (!existsSync(apiserver)) {
+    throw new Error(`${apiserver} is not built yet: run \`bash scripts/prepare.sh\` (npm test and npm run demo do) first`);
+  }
   const ports = e2ePorts(opts.slot ?? 0);
   const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), "lite-e2e-cluster-")));
   const env = {
@@ -225,6 +230,11 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Clus
   const cluster = new Cluster(await readClusterInfo(join(dir, "cluster.json")), opts.dir === undefined);
   liveClusters.add(cluster);
   return cluster;
+}
+
+/** Where scripts/build-kube.sh caches kube-apiserver, kubelet and kube-proxy. */
+export function kubeBinDir(): string {
+  return join(process.env.LITE_KUBE_CACHE ?? "/var/cache/lite-apiserver-e2e", "bin");
 }
 
 function readPid(pidFile: string): number {
