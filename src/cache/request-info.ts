@@ -60,9 +60,14 @@ function decodeSegment(segment: string): string {
   }
 }
 
-/** Mirrors apiserver's bool query decoding: present and not "0"/"false" (any case) is true. */
-function isWatchQuery(url: URL): boolean {
-  const value = url.searchParams.get("watch");
+/**
+ * Mirrors apiserver's bool query decoding: present and not "0"/"false" (any case) is true.
+ *
+ * @example
+ * isTrueQuery(new URL("https://h/api/v1/pods?watch=1"), "watch"); // true
+ */
+export function isTrueQuery(url: URL, name: string): boolean {
+  const value = url.searchParams.get(name);
   return value !== null && value !== "0" && value.toLowerCase() !== "false";
 }
 
@@ -125,7 +130,7 @@ export function parseRequestInfo(method: string, url: URL): RequestInfo {
   const name = parts[1] ?? "";
   const subresource = verb !== "proxy" ? (parts[2] ?? "") : "";
 
-  if (name === "" && verb === "get") verb = isWatchQuery(url) ? "watch" : "list";
+  if (name === "" && verb === "get") verb = isTrueQuery(url, "watch") ? "watch" : "list";
   if (name === "" && verb === "delete") verb = "deletecollection";
 
   return {

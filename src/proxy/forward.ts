@@ -4,6 +4,7 @@ import type { Metrics } from "../metrics/metrics.ts";
 import { CACHE_HIT_HEADER, statusResponse } from "../wire.ts";
 import type { Caller } from "./caller.ts";
 import { endToEndHeaders } from "./headers.ts";
+import { isLongRunning } from "./long-running.ts";
 import { SessionClosedError, type SessionManager } from "./sessions.ts";
 import { tapBody } from "./tap.ts";
 import { UnreachableError, type Upstream } from "./upstream.ts";
@@ -51,7 +52,10 @@ export class Forwarder<Plan> {
     if (!upstream.reachable) return finish(cache.answerOffline(plan, request.signal), "offline");
     try {
       const response = await upstream.send(
-        { method: request.method, path: url.pathname + url.search, headers, body: request.body, signal: request.signal, finished },
+        {
+          method: request.method, path: url.pathname + url.search, headers, body: request.body, signal: request.signal, finished,
+          longRunning: isLongRunning(request.method, url),
+        },
         sessions.forCaller(caller),
       );
       const relayed = stripHopByHop(response);

@@ -1,7 +1,7 @@
 import type { Logger } from "../log.ts";
 import type { UpstreamSession } from "./sessions.ts";
 
-/** The cloud did not answer: connect failed, or no response headers within the timeout. */
+/** The cloud did not answer: connect failed, or a probe failed (after a slow request, or on its timer). */
 export class UnreachableError extends Error {
   override readonly name = "UnreachableError";
 }
@@ -25,6 +25,8 @@ export interface UpstreamRequest {
   signal: AbortSignal;
   /** Settles when the exchange with the caller is over (answered or gone); the session stops tracking it then. */
   finished: Promise<unknown>;
+  /** A watch, proxy, exec/attach/portforward or log?follow: never timed (see long-running.ts). */
+  longRunning: boolean;
 }
 
 type ReachabilityListener = (reachable: boolean) => void;
@@ -44,6 +46,10 @@ export class Upstream {
   private probeTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly listeners = new Set<ReachabilityListener>();
   private readonly servers: URL[];
+  /** Requests waiting for response headers, and relayed long-running ones. */
+  private readonly endOnUnreachable = new Set<AbortController>();
+  /** The probe in flight per server origin. */
+  private readonly probes = new Map<string, Promise<boolean>>();
 
   constructor(private readonly options: UpstreamOptions) {
     this.servers = options.servers.map((server) => new URL(server.replace(/\/+$/, "")));
@@ -71,7 +77,7 @@ export class Upstream {
     // A streamed body can be sent once, so only body-less requests move on to the next server.
     const attempts = request.body ? 1 : this.servers.length;
     let lastError: unknown;
-    for (let i = 0; i < attempts; i++) {
+    for (let i = 0; i < attempts && this.up; i++) {
       const index = (this.active + i) % this.servers.length;
       try {
         const response = await this.attempt(this.servers[index]!, request, session);
@@ -89,19 +95,31 @@ export class Upstream {
     throw lastError;
   }
 
+  /**
+   * One try on one server. A request without response headers after `timeoutMs` is not given up:
+   * it makes that server be probed (again every `timeoutMs` while it waits), and only a failed
+   * probe ends it. Long-running requests are never timed; once relayed, they are ended when the
+   * upstream turns unreachable, so their callers re-list from the cache.
+   */
   private async attempt(server: URL, request: UpstreamRequest, session: UpstreamSession): Promise<Response> {
     const controller = new AbortController();
     const forwardAbort = () => controller.abort(request.signal.reason);
     if (request.signal.aborted) forwardAbort();
     request.signal.addEventListener("abort", forwardAbort, { once: true });
     const untrack = session.track(controller);
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort(new UnreachableError(`no response headers within ${this.options.timeoutMs}ms`));
-    }, this.options.timeoutMs);
+    this.endOnUnreachable.add(controller);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const probeWhileWaiting = () => {
+      timer = setTimeout(async () => {
+        if (await this.probeServer(server)) probeWhileWaiting();
+        else controller.abort(new UnreachableError(`${server.origin}: no response headers within ${this.options.timeoutMs}ms and the probe failed`));
+      }, this.options.timeoutMs);
+    };
+    if (!request.longRunning) probeWhileWaiting();
     const release = () => {
+      clearTimeout(timer);
       request.signal.removeEventListener("abort", forwardAbort);
+      this.endOnUnreachable.delete(controller);
       untrack();
     };
     try {
@@ -115,13 +133,15 @@ export class Upstream {
         duplex: "half",
       } as BunFetchRequestInit);
       clearTimeout(timer);
+      // Only relayed long-running answers are ended with the link; other bodies finish on their own.
+      if (!request.longRunning) this.endOnUnreachable.delete(controller);
       void request.finished.finally(release);
       return response;
     } catch (error) {
-      clearTimeout(timer);
       release();
-      if (timedOut) throw new UnreachableError(`${server.origin}: no response headers within ${this.options.timeoutMs}ms`);
-      if (request.signal.aborted || controller.signal.aborted) throw controller.signal.reason ?? error;
+      const reason: unknown = controller.signal.reason;
+      if (reason instanceof UnreachableError) throw reason;
+      if (request.signal.aborted || controller.signal.aborted) throw reason ?? error;
       throw new UnreachableError(`${server.origin}: ${(error as Error).message ?? String(error)}`);
     }
   }
@@ -145,25 +165,44 @@ export class Upstream {
   async probe(): Promise<boolean> {
     for (let i = 0; i < this.servers.length; i++) {
       const index = (this.active + i) % this.servers.length;
-      try {
-        const response = await this.options.probeSession.fetchSession.fetch(`${this.servers[index]!.origin}/readyz`, {
-          signal: AbortSignal.timeout(this.options.timeoutMs),
-        });
-        await response.body?.cancel();
+      if (await this.probeServer(this.servers[index]!)) {
         this.active = index;
         this.setReachable(true);
         return true;
-      } catch {
-        // try the next server
       }
     }
     this.setReachable(false);
     return false;
   }
 
+  /** Whether `server` answers a GET /readyz within the timeout; concurrent callers share one probe. */
+  private probeServer(server: URL): Promise<boolean> {
+    const running = this.probes.get(server.origin);
+    if (running) return running;
+    const probe = (async () => {
+      try {
+        const response = await this.options.probeSession.fetchSession.fetch(`${server.origin}/readyz`, {
+          signal: AbortSignal.timeout(this.options.timeoutMs),
+        });
+        await response.body?.cancel();
+        return true;
+      } catch {
+        return false;
+      } finally {
+        this.probes.delete(server.origin);
+      }
+    })();
+    this.probes.set(server.origin, probe);
+    return probe;
+  }
+
   private setReachable(reachable: boolean): void {
     if (this.up === reachable) return;
     this.up = reachable;
+    if (!reachable) {
+      for (const controller of this.endOnUnreachable) controller.abort(new UnreachableError("the upstream is unreachable"));
+      this.endOnUnreachable.clear();
+    }
     this.options.log.warn(reachable ? "upstream reachable again" : "upstream unreachable: answering from the cache", {
       server: this.server.origin,
     });

@@ -1,7 +1,9 @@
 /**
  * An in-process HTTPS "kube-apiserver" for fast integration tests: it asks for
  * client certs and reports the one it saw, streams on demand, can hang, can
- * upgrade, and keeps a tiny ConfigMap store with LIST / GET / WATCH.
+ * delay its answer (`?delayMs=N` on any path), can upgrade, and keeps a tiny
+ * ConfigMap store with LIST / GET / WATCH. Health probes (`/readyz`) are counted
+ * in `probes`, apart from `seen`, so that tests can compare `seen` exactly.
  */
 import http from "node:http";
 import tls from "node:tls";
@@ -25,8 +27,11 @@ interface ConfigMap {
 export interface FakeUpstream {
   url: string;
   port: number;
+  /** Every request but the health probes, in arrival order. */
   seen: SeenRequest[];
-  /** While true, every request is accepted and never answered. */
+  /** How many health probes (`GET /readyz`) arrived. */
+  readonly probes: number;
+  /** While true, every request (probes included) is accepted and never answered: a frozen cloud. */
   hang: boolean;
   configMaps: Map<string, ConfigMap>;
   put(namespace: string, name: string, data: Record<string, string>): ConfigMap;
@@ -65,7 +70,7 @@ export async function startFakeUpstream(tlsOptions: { cert: string; key: string;
     emit({ type: "DELETED", object: { kind: "ConfigMap", apiVersion: "v1", ...cm, metadata: { ...cm.metadata, resourceVersion: String(++rv) } } });
   };
 
-  const state = { hang: false };
+  const state = { hang: false, probes: 0 };
   const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const socket = req.socket as tls.TLSSocket;
     const peer = socket.getPeerCertificate();
@@ -77,20 +82,23 @@ export async function startFakeUpstream(tlsOptions: { cert: string; key: string;
       headers: req.headers,
       aborted: false,
     };
-    seen.push(entry);
+    const url = new URL(req.url ?? "/", "https://fake");
+    if (url.pathname === "/readyz") state.probes++;
+    else seen.push(entry);
     res.on("close", () => {
       if (!res.writableFinished) entry.aborted = true;
     });
     if (state.hang) return;
-    const url = new URL(req.url ?? "/", "https://fake");
+    const delayMs = Number(url.searchParams.get("delayMs") ?? 0);
     const json = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       res.writeHead(status, { "Content-Type": "application/json", ...headers });
       res.end(JSON.stringify(body));
     };
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => {
-      const body = Buffer.concat(chunks).toString();
+    req.on("end", () => setTimeout(() => answer(Buffer.concat(chunks).toString()), delayMs));
+    const answer = (body: string) => {
+      if (res.destroyed) return;
       const p = url.pathname;
       if (p === "/readyz" || p === "/version") return json(200, { gitVersion: "v1.20.2-fake" });
       if (p === "/echo") return json(200, { ...entry, body }, { "X-Upstream": "fake", "Set-Cookie": "a=1" });
@@ -143,7 +151,7 @@ export async function startFakeUpstream(tlsOptions: { cert: string; key: string;
         return json(200, { kind: "ConfigMapList", apiVersion: "v1", metadata: { resourceVersion: String(rv) }, items });
       }
       json(404, { kind: "Status", apiVersion: "v1", status: "Failure", reason: "NotFound", code: 404 });
-    });
+    };
   };
 
   const httpServer = http.createServer(handler);
@@ -171,6 +179,9 @@ export async function startFakeUpstream(tlsOptions: { cert: string; key: string;
     },
     set hang(value: boolean) {
       state.hang = value;
+    },
+    get probes() {
+      return state.probes;
     },
     configMaps,
     put,

@@ -31,7 +31,7 @@ interface Echo {
 }
 const echo = async (res: Response) => (await res.json()) as Echo;
 
-// The health probe's /readyz requests interleave; look for the request under test.
+// The request under test, found by its path.
 const lastSeen = (prefix: string) => fake.seen.findLast((entry) => entry.path.startsWith(prefix))!;
 
 describe("who the caller is", () => {

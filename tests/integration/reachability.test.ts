@@ -1,0 +1,89 @@
+/**
+ * CONTRACT.md "Online and offline": the probe decides reachability, not one slow answer. A slow
+ * request triggers a probe and keeps waiting while the probe answers; a frozen cloud is found by
+ * that probe; long-running requests never count; relayed watches end when the cloud is gone.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
+import { clientTls, makeTestPki, startTestLite, type TestLite, type TestPki } from "../helpers/lite.ts";
+import { until } from "../helpers/until.ts";
+
+const NS = "/api/v1/namespaces/edge/configmaps";
+/** Far longer than any test: only a probe that a request triggers can run. */
+const NO_TIMER_PROBE = "1h";
+
+let pki: TestPki;
+let fake: FakeUpstream;
+let lite: TestLite;
+const get = (path: string, init: RequestInit = {}) => fetch(lite.url + path, { ...init, tls: clientTls(pki, pki.node) });
+
+beforeAll(async () => {
+  pki = makeTestPki();
+  fake = await startFakeUpstream({ cert: pki.upstreamServer.certPem, key: pki.upstreamServer.keyPem, ca: pki.ca.certPem });
+  fake.put("edge", "a", { v: "a" });
+});
+
+afterEach(async () => {
+  fake.hang = false;
+  await lite.stop();
+});
+
+afterAll(() => fake.close());
+
+/** Starts lite-apiserver with a short timeout and waits for its first probe (run at start). */
+async function startLite(healthInterval: string) {
+  const before = fake.probes;
+  lite = await startTestLite(pki, { servers: [fake.url], timeout: "1s", healthInterval });
+  await until(() => fake.probes > before, "the start-up probe");
+}
+
+describe("reachability", () => {
+  test("a request slower than the timeout triggers a probe, keeps waiting while it answers, and gets the cloud's answer", async () => {
+    await startLite(NO_TIMER_PROBE);
+    const probesBefore = fake.probes;
+    // A write behind a slow admission webhook: it must not be cut off (it may well be applied).
+    const slow = get("/echo?delayMs=3500", { method: "POST", body: "{}" });
+    await until(() => fake.probes > probesBefore, "a probe triggered by the slow request", 30_000);
+    // Meanwhile the cloud is still the cloud: an unrelated GET is answered by it, not the cache.
+    const meanwhile = await get(`${NS}/a`);
+    expect(meanwhile.headers.get("x-lite-apiserver-cache")).toBeNull();
+    const response = await slow;
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-lite-apiserver-cache")).toBeNull();
+    expect(((await response.json()) as { method: string }).method).toBe("POST");
+    expect(lite.running.upstream.reachable).toBe(true);
+    expect(lite.running.metrics.upstreamUp.get()).toBe(1);
+  });
+
+  test("a frozen cloud is found by the probe the stuck request triggers, and the request is answered from the cache", async () => {
+    await startLite(NO_TIMER_PROBE);
+    await (await get(`${NS}/a`)).text();
+    fake.hang = true;
+    const response = await get(`${NS}/a`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-lite-apiserver-cache")).toBe("hit");
+    expect(lite.running.upstream.reachable).toBe(false);
+  });
+
+  test("a long-running request never counts: a watch whose headers come late triggers no probe", async () => {
+    await startLite(NO_TIMER_PROBE);
+    const probesBefore = fake.probes;
+    const watch = await get(`${NS}?watch=true&delayMs=2500`);
+    expect(watch.status).toBe(200);
+    expect(watch.headers.get("x-lite-apiserver-cache")).toBeNull();
+    expect(fake.probes).toBe(probesBefore);
+    expect(lite.running.upstream.reachable).toBe(true);
+    await watch.body!.cancel();
+  });
+
+  test("when the probe finds the cloud gone, relayed watches are ended so their clients re-list from the cache", async () => {
+    await startLite("200ms");
+    const watch = await get(`${NS}?watch=true`);
+    expect(watch.headers.get("x-lite-apiserver-cache")).toBeNull();
+    await until(() => fake.openWatches() === 1, "the watch to reach the cloud");
+    const ended = watch.text().then(() => "ended", () => "ended");
+    fake.hang = true;
+    expect(await ended).toBe("ended");
+    expect(lite.running.upstream.reachable).toBe(false);
+  });
+});
