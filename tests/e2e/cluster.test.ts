@@ -1,3 +1,8 @@
+/**
+ * The e2e harness itself, not lite-apiserver: the local kube-apiserver that every other e2e file
+ * stands on authenticates each kind of caller as the tests assume, and starts, stops and freezes on
+ * command. Kept small on purpose; lite-apiserver's behaviour is proven in the other e2e files.
+ */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { type Cluster, kubeFetch, kubectl, startCluster } from "./harness/cluster.ts";

@@ -1,7 +1,8 @@
 /**
- * The offline story against a real kube-apiserver 1.20.2, for the sqlite and file backends:
- * cache while online (a watch keeps the LIST current), cut the cloud (stopped, then frozen),
- * keep answering (also after a restart of lite-apiserver), converge when the cloud returns.
+ * The offline story against a real kube-apiserver 1.20.2, for the sqlite and file backends, with the
+ * release executable users install (dist/, built from the current sources): cache while online (a
+ * watch keeps the LIST current), cut the cloud (stopped, then frozen), keep answering (also after a
+ * restart of lite-apiserver), converge when the cloud returns.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
@@ -9,18 +10,29 @@ import { kubectl, startCluster, type Cluster } from "./harness/cluster.ts";
 import { writeLiteConfig } from "./harness/lite-config.ts";
 import { startLiteProcess, type LiteProcess } from "./harness/lite-process.ts";
 import { until } from "../helpers/until.ts";
+import { BUILD_TIMEOUT_MS, hostReleaseBinary } from "../helpers/dist.ts";
 import { createCrd } from "./harness/crd.ts";
 
 let cluster: Cluster;
+let binary: string;
 
 beforeAll(async () => {
+  binary = await hostReleaseBinary();
   cluster = await startCluster({ slot: 2 });
   await createCrd(cluster, "widgets", "Widget");
-}, 180_000);
+}, BUILD_TIMEOUT_MS);
+
+/** Watches of ConfigMaps that kube-apiserver is serving right now (its long-running request gauge). */
+async function configMapWatchesServed(): Promise<number> {
+  const metrics = await kubectl(cluster.kubeconfigs.admin, ["get", "--raw", "/metrics"]);
+  const series = metrics.stdout.split("\n").filter((line) =>
+    line.startsWith("apiserver_longrunning_gauge{") && line.includes('resource="configmaps"') && line.includes('verb="WATCH"'));
+  return series.reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(" ") + 1)), 0);
+}
 
 afterAll(async () => {
   await cluster?.down();
-}, 60_000);
+}, 180_000);
 
 const names = (json: string) => (JSON.parse(json) as { items: { metadata: { name: string } }[] }).items.map((i) => i.metadata.name);
 
@@ -29,22 +41,27 @@ for (const backend of ["sqlite", "file"] as const) {
     const ns = `edge-${backend}`;
     let lite: LiteProcess;
     let configFile: string;
+    /** The same, but probing only once an hour: only a request's own timeout can find the cloud gone. */
+    let noPeriodicProbeConfig: string;
     const node = () => cluster.kubeconfigs.nodeViaLite;
     const admin = () => cluster.kubeconfigs.admin;
-    const start = async () =>
-      (lite = await startLiteProcess(configFile, cluster.ports.liteAdmin, join(cluster.dir, `lite-${backend}.log`)));
+    const start = async (config = configFile) =>
+      (lite = await startLiteProcess(config, cluster.ports.liteAdmin, join(cluster.dir, `lite-${backend}.log`), { binary }));
     const upstreamUp = async () => /^lite_apiserver_upstream_up 1$/m.test(await lite.metrics());
 
     beforeAll(async () => {
       configFile = writeLiteConfig(cluster, join(cluster.dir, `lite-${backend}.toml`), {
         backend, cacheDir: join(cluster.dir, `cache-${backend}`), upstream: { timeout: "2s", health_interval: "1s" },
       });
+      noPeriodicProbeConfig = writeLiteConfig(cluster, join(cluster.dir, `lite-${backend}-hourly-probe.toml`), {
+        backend, cacheDir: join(cluster.dir, `cache-${backend}`), upstream: { timeout: "2s", health_interval: "1h" },
+      });
       await kubectl(admin(), ["create", "namespace", ns]);
       for (const name of ["a", "b", "c"]) await kubectl(admin(), ["create", "configmap", name, "-n", ns, `--from-literal=v=${name}`]);
       const widget = { apiVersion: "e2e.lite.dev/v1", kind: "Widget", metadata: { name: "w1", namespace: ns }, spec: { n: 1 } };
       expect((await kubectl(admin(), ["apply", "-f", "-"], { stdin: JSON.stringify(widget) })).code).toBe(0);
       await start();
-    }, 60_000);
+    }, 180_000);
 
     afterAll(async () => {
       await lite?.stop();
@@ -60,21 +77,22 @@ for (const backend of ["sqlite", "file"] as const) {
       // Two watches, as clients make them: JSON objects (informers, -o json) and kubectl's Table.
       const watches = [["-o", "json"], []].map((output) =>
         Bun.spawn(["kubectl", "--kubeconfig", node(), "get", "configmaps", "-n", ns, "-w", ...output],
-          { stdout: "ignore", stderr: "ignore", timeout: 60_000 }));
+          { stdout: "ignore", stderr: "ignore", timeout: 180_000 }));
+      const served = await configMapWatchesServed();
       try {
-        await Bun.sleep(1500);
+        await until(async () => (await configMapWatchesServed()) >= served + 2, "kube-apiserver to serve both watches");
         await kubectl(admin(), ["create", "configmap", "d", "-n", ns, "--from-literal=v=d"]);
         await kubectl(admin(), ["patch", "configmap", "a", "-n", ns, "-p", '{"data":{"v":"changed"}}']);
         await kubectl(admin(), ["delete", "configmap", "b", "-n", ns]);
         await until(async () => {
           const applied = Number(/^lite_apiserver_watch_events_applied_total (\d+)$/m.exec(await lite.metrics())?.[1] ?? 0);
           return applied - before >= 6;
-        }, "three watch events applied to each cached list", 20_000);
+        }, "three watch events applied to each cached list");
       } finally {
         for (const watch of watches) watch.kill();
         await Promise.all(watches.map((watch) => watch.exited));
       }
-    }, 60_000);
+    }, 180_000);
 
     const offlineChecks = async () => {
       const list = await kubectl(node(), ["get", "configmaps", "-n", ns, "-o", "json"]);
@@ -100,37 +118,43 @@ for (const backend of ["sqlite", "file"] as const) {
 
     test("the cloud stopped: the same kubectl commands answer from the cache", async () => {
       await cluster.stopApiserver();
-      await until(async () => !(await upstreamUp()), "lite-apiserver to notice the cloud is gone", 20_000);
+      await until(async () => !(await upstreamUp()), "lite-apiserver to notice the cloud is gone");
       await offlineChecks();
-    }, 90_000);
+    }, 180_000);
 
     test("restarted while cut off, lite-apiserver still answers", async () => {
       await lite.stop();
       await start();
       await offlineChecks();
-    }, 90_000);
+    }, 180_000);
 
-    test("the cloud frozen (SIGSTOP): answers come from the cache after the timeout", async () => {
+    test("the cloud frozen (SIGSTOP): a request's own timeout and one probe find it gone; answers come from the cache", async () => {
       await cluster.startApiserver();
-      await until(upstreamUp, "lite-apiserver to see the cloud again", 20_000);
+      await lite.stop();
+      await start(noPeriodicProbeConfig);
+      await until(upstreamUp, "lite-apiserver to see the cloud");
       cluster.freezeApiserver();
       try {
-        await until(async () => !(await upstreamUp()), "lite-apiserver to notice the frozen cloud", 30_000);
+        // No periodic probe comes within the hour: the first request waits out its timeout, the probe
+        // it triggers fails too, and that request and all after it are answered from the cache.
         await offlineChecks();
+        expect(await upstreamUp()).toBe(false);
       } finally {
         cluster.thawApiserver();
       }
-    }, 90_000);
+      await lite.stop();
+      await start();
+    }, 180_000);
 
     test("the cloud returns: a deletion there is reflected", async () => {
-      await until(upstreamUp, "lite-apiserver to see the cloud again", 20_000);
+      await until(upstreamUp, "lite-apiserver to see the cloud again");
       await kubectl(admin(), ["delete", "configmap", "c", "-n", ns]);
       expect(names((await kubectl(node(), ["get", "configmaps", "-n", ns, "-o", "json"])).stdout)).toEqual(["a", "d"]);
       await cluster.stopApiserver();
-      await until(async () => !(await upstreamUp()), "lite-apiserver to notice the cloud is gone", 20_000);
+      await until(async () => !(await upstreamUp()), "lite-apiserver to notice the cloud is gone");
       // The converged list is what the cache now serves.
       expect(names((await kubectl(node(), ["get", "configmaps", "-n", ns, "-o", "json"])).stdout)).toEqual(["a", "d"]);
       await cluster.startApiserver();
-    }, 90_000);
+    }, 180_000);
   });
 }

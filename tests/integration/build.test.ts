@@ -11,7 +11,7 @@ import pkg from "../../package.json" with { type: "json" };
 import { binaryName, sourcesDigest, TARGETS } from "../../scripts/build.ts";
 import { startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
 import { makeTestPki, type TestPki } from "../helpers/lite.ts";
-import { BUILD_TIMEOUT_MS, builtFrom, DIST, ensureDist, RELEASE_FILES, ROOT } from "./dist.ts";
+import { BUILD_TIMEOUT_MS, builtFrom, DIST, ensureDist, RELEASE_FILES, ROOT } from "../helpers/dist.ts";
 import { runCommand as run, type Ran } from "../helpers/run.ts";
 
 /** Debian's libc6-arm64-cross: the glibc that the arm64 binary loads under qemu-user. */

@@ -13,7 +13,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
-import { BUILD_TIMEOUT_MS, DIST, ensureDist, ROOT } from "./dist.ts";
+import { BUILD_TIMEOUT_MS, DIST, ensureDist, ROOT } from "../helpers/dist.ts";
 import { runCommand, type Ran } from "../helpers/run.ts";
 
 const INSTALLER = join(ROOT, "install.sh");

@@ -1,3 +1,7 @@
+/**
+ * The test PKI helper (tests/helpers/pki.ts), not lite-apiserver: the certs other tests are built on
+ * verify as they claim. Kept small on purpose; lite-apiserver's cert handling is tested in certs-*.
+ */
 import { afterAll, describe, expect, test } from "bun:test";
 import { X509Certificate } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";

@@ -1,12 +1,14 @@
 /**
- * lite-apiserver as a real process (`bun src/cli.ts --config FILE`), the way a node runs it.
+ * lite-apiserver as a real process, the way a node runs it: `bun src/cli.ts --config FILE`, or a
+ * release executable from dist/.
  */
 import { openSync, closeSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { waitForExit } from "./processes.ts";
 
 const CLI = resolve(import.meta.dir, "../../../src/cli.ts");
-const READY_TIMEOUT_MS = 20_000;
+/** Only bounds a start that hangs: a loaded 2-core machine may take many seconds. */
+const READY_TIMEOUT_MS = 120_000;
 
 export interface LiteProcess {
   pid: number;
@@ -19,15 +21,21 @@ export interface LiteProcess {
 }
 
 /**
- * Starts lite-apiserver and waits until its admin listener says ready.
+ * Starts lite-apiserver (from source, or `binary`) and waits until its admin listener says ready.
  *
  * @example
  * const lite = await startLiteProcess(cluster.liteConfig, cluster.ports.liteAdmin, `${dir}/lite.log`);
  * await lite.stop();
  */
-export async function startLiteProcess(configFile: string, adminPort: number, logFile: string): Promise<LiteProcess> {
+export async function startLiteProcess(
+  configFile: string,
+  adminPort: number,
+  logFile: string,
+  options: { binary?: string } = {},
+): Promise<LiteProcess> {
   const fd = openSync(logFile, "a");
-  const proc = Bun.spawn([process.execPath, CLI, "--config", configFile], { stdout: fd, stderr: fd, stdin: "ignore" });
+  const command = options.binary ? [options.binary] : [process.execPath, CLI];
+  const proc = Bun.spawn([...command, "--config", configFile], { stdout: fd, stderr: fd, stdin: "ignore" });
   closeSync(fd);
   const admin = `http://127.0.0.1:${adminPort}`;
   const lite: LiteProcess = {

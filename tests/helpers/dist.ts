@@ -45,3 +45,16 @@ export async function ensureDist(): Promise<void> {
   const code = await build.exited;
   if (code !== 0) throw new Error(`scripts/build.ts failed with exit code ${code}`);
 }
+
+/**
+ * The release executable this machine runs (the x64 build needs AVX2, else the baseline build),
+ * built from the current sources first when dist/ is not.
+ *
+ * @example
+ * const binary = await hostReleaseBinary(); // ".../dist/lite-apiserver-linux-x64"
+ */
+export async function hostReleaseBinary(): Promise<string> {
+  await ensureDist();
+  const avx2 = /\bavx2\b/.test(readFileSync("/proc/cpuinfo", "utf8"));
+  return join(DIST, avx2 ? "lite-apiserver-linux-x64" : "lite-apiserver-linux-x64-baseline");
+}
