@@ -15,13 +15,19 @@ const HOUR = 60 * MINUTE;
 const NORMAL = 30 * MINUTE;
 const FAST = 2 * SECOND;
 
+/**
+ * The one instant every cert's validity and the fake clock start from: real time never enters a
+ * case, so a slow machine cannot move a cert across its notBefore or notAfter.
+ */
+const T0 = Math.floor(Date.now() / SECOND) * SECOND;
+
 const root = mkdtempSync(join(tmpdir(), "certs-watcher-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 const ca = makeCa(root);
 
 /** Manual time: timers fire only when the test says so. */
 class FakeClock implements Clock {
-  #now = Date.now();
+  #now = T0;
   #nextId = 1;
   readonly timers = new Map<number, { at: number; fn: () => void; ms: number }>();
 
@@ -100,8 +106,13 @@ function kubeletFile(): string {
   return join(dir, "kubelet-client-current.pem");
 }
 
+/** A cert of this file's CA, valid from an hour before T0 unless `opts` says otherwise. */
+function cert(opts: Parameters<typeof makeCert>[2]): IssuedCert {
+  return makeCert(ca, dir, { notBefore: new Date(T0 - HOUR), ...opts });
+}
+
 function nodeCert(extra: Partial<Parameters<typeof makeCert>[2]> = {}): IssuedCert {
-  return makeCert(ca, dir, { cn: "system:node:edge-1", org: "system:nodes", kind: "client", ...extra });
+  return cert({ cn: "system:node:edge-1", org: "system:nodes", kind: "client", ...extra });
 }
 
 describe("CertWatcher", () => {
@@ -192,7 +203,7 @@ describe("CertWatcher", () => {
   });
 
   test("a broken file keeps the last good cert while it is valid, then the CN is removed", () => {
-    const issued = nodeCert({ notAfter: new Date(Date.now() + 2 * HOUR) });
+    const issued = nodeCert({ notAfter: new Date(T0 + 2 * HOUR) });
     const pem = combinedPem(issued);
     writeFileSync(kubeletFile(), pem);
     const h = harness({ identities: [{ certFile: kubeletFile(), keyFile: kubeletFile() }] });
@@ -227,7 +238,7 @@ describe("CertWatcher", () => {
   });
 
   test("in normal mode the next tick comes no later than the first expiry, which switches to fast", () => {
-    const issued = nodeCert({ notAfter: new Date(Date.now() + 10 * MINUTE) });
+    const issued = nodeCert({ notAfter: new Date(T0 + 10 * MINUTE) });
     writeFileSync(kubeletFile(), combinedPem(issued));
     const h = harness({ identities: [{ certFile: kubeletFile(), keyFile: kubeletFile() }] });
     h.watcher.start();
@@ -244,18 +255,18 @@ describe("CertWatcher", () => {
   });
 
   test("an expired file is never published; a not-yet-valid one is published once its time comes", () => {
-    const expired = makeCert(ca, dir, {
+    const expired = cert({
       cn: "old",
       kind: "client",
       combined: true,
-      notBefore: new Date(Date.now() - 2 * HOUR),
-      notAfter: new Date(Date.now() - HOUR),
+      notBefore: new Date(T0 - 2 * HOUR),
+      notAfter: new Date(T0 - HOUR),
     });
-    const future = makeCert(ca, dir, {
+    const future = cert({
       cn: "future",
       kind: "client",
       combined: true,
-      notBefore: new Date(Date.now() + 5 * SECOND),
+      notBefore: new Date(T0 + 5 * SECOND),
     });
     const h = harness({
       identities: [
@@ -279,7 +290,7 @@ describe("CertWatcher", () => {
     writeFileSync(kubeletFile(), combinedPem(nodeCert()));
     const h = harness({ identities: [{ certFile: kubeletFile(), keyFile: kubeletFile() }] });
     h.watcher.start();
-    const other = makeCert(ca, dir, { cn: "system:node:edge-2", kind: "client" });
+    const other = cert({ cn: "system:node:edge-2", kind: "client" });
     writeFileSync(kubeletFile(), combinedPem(other));
     h.clock.fire();
     expect(h.events.slice(1)).toEqual([
@@ -333,7 +344,7 @@ describe("CertWatcher", () => {
 
   describe("serving files", () => {
     function servingSet() {
-      const server = makeCert(ca, dir, { cn: "lite-apiserver", kind: "server" });
+      const server = cert({ cn: "lite-apiserver", kind: "server" });
       const files = { certFile: join(dir, "server.crt"), keyFile: join(dir, "server.key"), clientCaFile: join(dir, "ca.crt") };
       writeFileSync(files.certFile, server.certPem);
       writeFileSync(files.keyFile, server.keyPem);
@@ -352,7 +363,7 @@ describe("CertWatcher", () => {
       h.clock.fire();
       expect(h.serving).toHaveLength(1);
 
-      const renewed = makeCert(ca, dir, { cn: "lite-apiserver", kind: "server" });
+      const renewed = cert({ cn: "lite-apiserver", kind: "server" });
       writeFileSync(files.keyFile, renewed.keyPem);
       writeFileSync(files.certFile, renewed.certPem);
       h.clock.fire();
@@ -372,7 +383,7 @@ describe("CertWatcher", () => {
       const { server, files } = servingSet();
       const h = harness({ identities: [], serving: files });
       h.watcher.start();
-      writeFileSync(files.keyFile, makeCert(ca, dir, { cn: "x", kind: "server" }).keyPem);
+      writeFileSync(files.keyFile, cert({ cn: "x", kind: "server" }).keyPem);
       h.clock.fire();
       h.clock.fire();
       expect(h.serving).toHaveLength(1);
