@@ -45,10 +45,15 @@ describe("credentials go upstream as the caller's own", () => {
   });
 
   test("a forged cert claiming the node's CN gets 401 and is not forwarded", async () => {
+    const forwarded = async () => [...(await lite.metrics()).matchAll(/^lite_apiserver_requests_total\{[^}]*source="upstream"[^}]*\} (\d+)$/gm)]
+      .reduce((sum, match) => sum + Number(match[1]), 0);
+    const before = await forwarded();
     const result = await kubectl(cluster.kubeconfigs.forgedViaLite, ["get", "secrets"]);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain("provide credentials");
     expect(await lite.metrics()).toMatch(/lite_apiserver_requests_total\{code="401",source="local"\} [1-9]/);
+    // Every request kubectl made (discovery, then the LIST) was answered locally: none reached the cloud.
+    expect(await forwarded()).toBe(before);
   });
 });
 
