@@ -101,7 +101,7 @@ export async function startLiteApiserver(config: Config, log: Logger): Promise<R
       // Keep the global Response: the admin listener (Bun.serve) only accepts the real one.
       onRequest: getRequestListener(app.fetch, { overrideGlobalObjects: false }),
       onUpgrade(request, socket, head) {
-        const caller = identifyCaller(socket as TLSSocket, request.headers.authorization);
+        const caller = identifyCaller(socket as TLSSocket);
         if (caller.kind === "rejected" || !upstream.reachable) {
           const status = caller.kind === "rejected" ? "401 Unauthorized" : "503 Service Unavailable";
           socket.end(`HTTP/1.1 ${status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);

@@ -4,6 +4,7 @@
  * (the same text passed twice), and RSA, EC and PKCS#8 keys.
  */
 import { createPrivateKey, X509Certificate } from "node:crypto";
+import { lastCommonName } from "./common-name.ts";
 
 export interface KeyPair {
   /** PEM certificate chain, leaf first. */
@@ -68,15 +69,6 @@ function privateKeyBlock(pem: string): PemBlock {
   return key;
 }
 
-/** Go (and so Kubernetes) takes the last CN attribute when a subject has several. */
-function commonName(cert: X509Certificate): string | undefined {
-  const cns = cert.subject
-    .split("\n")
-    .filter((line) => line.startsWith("CN="))
-    .map((line) => line.slice(3));
-  return cns.at(-1);
-}
-
 /**
  * Parses and checks a cert chain and its key. `certPem` and `keyPem` may be the same combined text.
  * Throws an Error saying what is wrong (never quoting key material).
@@ -96,7 +88,7 @@ export function loadKeyPair(certPem: string, keyPem: string): KeyPair {
     throw new Error(`private key is malformed: ${(error as Error).message}`);
   }
   if (!leaf.checkPrivateKey(key)) throw new Error("private key does not match the leaf certificate");
-  const cn = commonName(leaf);
+  const cn = lastCommonName(leaf.toLegacyObject().subject);
   if (cn === undefined || cn === "") throw new Error("leaf certificate has no CommonName");
   return {
     cert: chain.map((c) => c.toString()).join(""),

@@ -1,9 +1,6 @@
 /**
- * Who the caller is, per CONTRACT.md: a verified client cert's CN, else a hash of
- * its Authorization header, else anonymous. `key` names the caller in cache keys.
- * The server decides it; the proxy picks the upstream session by it.
+ * Who sent a request, as the front verified it: the CommonName of a client cert that verified
+ * against `server.client_ca_file`, or no cert at all. The proxy picks the upstream session by it;
+ * the cache partition is what the cloud will authenticate (partition.ts).
  */
-export type Caller =
-  | { kind: "cn"; cn: string; key: string }
-  | { kind: "token"; key: string }
-  | { kind: "anonymous"; key: "anonymous" };
+export type Caller = { kind: "cn"; cn: string } | { kind: "none" };

@@ -5,6 +5,7 @@ import { CACHE_HIT_HEADER, statusResponse } from "../wire.ts";
 import type { Caller } from "./caller.ts";
 import { endToEndHeaders } from "./headers.ts";
 import { isLongRunning } from "./long-running.ts";
+import { partitionOf } from "./partition.ts";
 import { SessionClosedError, type SessionManager } from "./sessions.ts";
 import { tapBody } from "./tap.ts";
 import { UnreachableError, type Upstream } from "./upstream.ts";
@@ -36,7 +37,8 @@ export class Forwarder<Plan> {
     const headers = endToEndHeaders(request.headers);
     // Without this Bun asks for gzip on the caller's behalf; the caller's own choice passes through.
     if (!headers.has("accept-encoding")) headers.set("accept-encoding", "identity");
-    const plan = cache.plan({ method: request.method, url, headers, partition: caller.key });
+    const session = sessions.forCaller(caller);
+    const plan = cache.plan({ method: request.method, url, headers, partition: partitionOf(caller, session, headers) });
     const finish = (response: Response, from: "upstream" | "offline") => {
       const source = from === "upstream" ? from : response.headers.has(CACHE_HIT_HEADER) ? "cache" : "local";
       metrics.requests.inc({ source, code: String(response.status) });
@@ -56,7 +58,7 @@ export class Forwarder<Plan> {
           method: request.method, path: url.pathname + url.search, headers, body: request.body, signal: request.signal, finished,
           longRunning: isLongRunning(request.method, url),
         },
-        sessions.forCaller(caller),
+        session,
       );
       const relayed = stripHopByHop(response);
       const sink = relayed.body ? cache.sinkFor(plan, relayed.status, relayed.headers) : undefined;

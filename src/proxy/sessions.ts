@@ -63,8 +63,8 @@ export class SessionClosedError extends Error {
  * @example
  * const sessions = new SessionManager({ ca, proxy: "" });
  * sessions.setIdentity("system:node:edge-1", { cert, key });
- * sessions.forCaller({ kind: "cn", cn: "system:node:edge-1", key: "cn:system:node:edge-1" }); // that identity's session
- * sessions.forCaller({ kind: "anonymous", key: "anonymous" }); // the default session
+ * sessions.forCaller({ kind: "cn", cn: "system:node:edge-1" }); // that identity's session
+ * sessions.forCaller({ kind: "none" }); // the default session
  */
 export class SessionManager {
   readonly defaultSession: UpstreamSession;

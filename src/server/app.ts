@@ -19,7 +19,7 @@ export function createProxyApp(deps: { forwarder: { handle(request: Request, cal
   const app = new Hono<{ Bindings: HttpBindings }>();
   app.all("*", (c) => {
     const incoming = c.env.incoming;
-    const caller = identifyCaller(incoming.socket as TLSSocket, incoming.headers.authorization);
+    const caller = identifyCaller(incoming.socket as TLSSocket);
     if (caller.kind === "rejected") {
       deps.log.warn("client certificate rejected", { reason: caller.reason, path: c.req.path });
       deps.metrics.requests.inc({ source: "local", code: "401" });

@@ -1,4 +1,5 @@
 import type { TLSSocket } from "node:tls";
+import { lastCommonName } from "../certs/common-name.ts";
 import type { Caller } from "../proxy/caller.ts";
 
 /** A caller whose client cert does not verify: answered 401, nothing forwarded. */
@@ -8,37 +9,34 @@ export interface RejectedCaller {
 }
 
 /**
- * Identifies the caller of a request arriving on `socket`.
+ * Identifies the caller of a request arriving on `socket` by its verified client cert.
+ * Tokens are not looked at here: whether the cloud sees a token depends on the session the
+ * request goes out on (src/proxy/partition.ts).
  *
  * @example
- * const caller = identifyCaller(req.socket as TLSSocket, req.headers.authorization);
+ * const caller = identifyCaller(req.socket as TLSSocket);
  * if (caller.kind === "rejected") return unauthorized();
  */
-export function identifyCaller(socket: TLSSocket, authorization: string | undefined): Caller | RejectedCaller {
+export function identifyCaller(socket: TLSSocket): Caller | RejectedCaller {
   let peer = peerBySocket.get(socket);
   if (peer === undefined) {
     peer = certifiedPeer(socket);
     peerBySocket.set(socket, peer);
   }
-  if (peer !== "none") return peer;
-  if (authorization) {
-    return { kind: "token", key: `token:${new Bun.CryptoHasher("sha256").update(authorization).digest("hex")}` };
-  }
-  return { kind: "anonymous", key: "anonymous" };
+  return peer;
 }
 
 /** A connection's client cert cannot change, and reading it is costly: once per connection. */
-const peerBySocket = new WeakMap<TLSSocket, Caller | RejectedCaller | "none">();
+const peerBySocket = new WeakMap<TLSSocket, Caller | RejectedCaller>();
 
-function certifiedPeer(socket: TLSSocket): Caller | RejectedCaller | "none" {
+function certifiedPeer(socket: TLSSocket): Caller | RejectedCaller {
   const cert = socket.getPeerCertificate();
   const presented = cert !== null && cert !== undefined && Object.keys(cert).length > 0;
-  if (presented) {
-    if (!socket.authorized) {
-      return { kind: "rejected", reason: String(socket.authorizationError ?? "certificate did not verify") };
-    }
-    const cn = Array.isArray(cert.subject?.CN) ? cert.subject.CN[0] : cert.subject?.CN;
-    return { kind: "cn", cn: cn ?? "", key: `cn:${cn ?? ""}` };
+  if (!presented) return { kind: "none" };
+  if (!socket.authorized) {
+    return { kind: "rejected", reason: String(socket.authorizationError ?? "certificate did not verify") };
   }
-  return "none";
+  const cn = lastCommonName(cert.subject);
+  // A CN-less cert names no identity: it goes upstream like a caller without a cert.
+  return cn ? { kind: "cn", cn } : { kind: "none" };
 }

@@ -33,7 +33,8 @@ export interface IssuedCert {
 }
 
 export interface CertOptions {
-  cn: string;
+  /** The subject's CommonName; a list gives one CN attribute per entry, in order ([] for none). */
+  cn: string | string[];
   org?: string;
   kind: "client" | "server";
   /** `DNS:x` / `IP:x` entries, or bare names and addresses. Servers default to localhost, 127.0.0.1, ::1. */
@@ -71,7 +72,7 @@ default_md = sha256
 policy = policy_any
 unique_subject = no
 [ policy_any ]
-commonName = supplied
+commonName = optional
 organizationName = optional
 [ client_ext ]
 basicConstraints = CA:FALSE
@@ -93,9 +94,10 @@ function keyArgs(keyType: "rsa" | "ec"): string[] {
 }
 
 /** openssl's `-subj` syntax; `/` inside a value must be escaped. */
-function subject(cn: string, org?: string): string {
+function subject(cn: string | string[], org?: string): string {
   const escape = (value: string) => value.replace(/[/\\]/g, (c) => `\\${c}`);
-  return (org === undefined ? "" : `/O=${escape(org)}`) + `/CN=${escape(cn)}`;
+  const cns = typeof cn === "string" ? [cn] : cn;
+  return (org === undefined ? "" : `/O=${escape(org)}`) + cns.map((value) => `/CN=${escape(value)}`).join("");
 }
 
 function asn1Time(date: Date): string {
@@ -159,7 +161,7 @@ export function makeCa(dir: string, name = "test-ca"): Ca {
  * const old = makeCert(ca, dir, { cn: "admin", kind: "client", notAfter: new Date(Date.now() - 60_000) });
  */
 export function makeCert(ca: Ca, dir: string, opts: CertOptions): IssuedCert {
-  const name = opts.name ?? baseName(opts.cn);
+  const name = opts.name ?? baseName([opts.cn].flat().join("+") || "no-cn");
   const keyType = opts.keyType ?? "ec";
   const notBefore = opts.notBefore ?? new Date(Date.now() - 5 * 60_000);
   const notAfter = opts.notAfter ?? new Date(notBefore.getTime() + (opts.days ?? 365) * 86_400_000);
