@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { stringify } from "smol-toml";
 import { ConfigError, loadConfig } from "./config/load.ts";
 import { formatDuration } from "./config/duration.ts";
+import { formatSize } from "./config/size.ts";
 import type { Config } from "./config/schema.ts";
 import { createLogger } from "./log.ts";
 import { versionLine } from "./version.ts";
@@ -24,7 +25,7 @@ function effectiveConfig(config: Config): string {
     upstream: durations(config.upstream),
     identity: config.identity,
     certs: durations(config.certs),
-    cache: config.cache,
+    cache: { ...config.cache, max_bytes: formatSize(config.cache.max_bytes), max_idle: formatDuration(config.cache.max_idle) },
     admin: config.admin,
     log: config.log,
   });

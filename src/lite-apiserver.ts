@@ -11,6 +11,7 @@ import { Upstream } from "./proxy/upstream.ts";
 import { Forwarder } from "./proxy/forward.ts";
 import { tunnelUpgrade } from "./proxy/tunnel.ts";
 import { CacheManager } from "./cache/manager.ts";
+import { partitionOfKey } from "./cache/keys.ts";
 import { CertWatcher } from "./certs/watcher.ts";
 import { createProxyApp } from "./server/app.ts";
 import { identifyCaller } from "./server/identity.ts";
@@ -59,8 +60,18 @@ function readServingFiles(config: Config) {
  */
 export async function startLiteApiserver(config: Config, log: Logger): Promise<RunningLiteApiserver> {
   const files = readServingFiles(config);
-  const store = openStore({ backend: config.cache.backend, dir: config.cache.dir, log });
-  const metrics = createMetrics(() => store.count());
+  const store = openStore({
+    backend: config.cache.backend,
+    dir: config.cache.dir,
+    log,
+    limits: { maxBytes: config.cache.max_bytes, maxIdleMs: config.cache.max_idle },
+    partitionOf: partitionOfKey,
+    onEvicted(reason, count) {
+      if (reason === "size") metrics.cacheEvictions.inc({}, count);
+      else metrics.cacheIdlePartitionsRemoved.inc({}, count);
+    },
+  });
+  const metrics = createMetrics({ entries: () => store.count(), bytes: () => store.storedBytes() });
   const sessions = new SessionManager({ ca: files.upstreamCa, proxy: config.upstream.proxy });
   const upstream = new Upstream({
     servers: config.upstream.servers,

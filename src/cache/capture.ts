@@ -22,8 +22,6 @@ const MAX_CACHED_BODY = 64 * 1024 * 1024;
  */
 export class CacheCapture {
   private readonly pages = new PageJoiner();
-  /** Hash of the body last stored per key: an unchanged answer (a polled GET) is not written again. */
-  private readonly storedHashes = new Map<string, number | bigint>();
 
   constructor(private readonly deps: { store: CacheStore; metrics: Metrics; log: Logger }) {}
 
@@ -54,10 +52,9 @@ export class CacheCapture {
   }
 
   private store(plan: CachePlan, contentType: string, body: Uint8Array): void {
+    // An unchanged answer (a polled GET) is not written again: the store compares it with what
+    // it holds, which is evicted with the entry, so nothing here grows with the keys seen.
     const key = plan.key!;
-    const hash = Bun.hash(body);
-    if (plan.continueToken === undefined && this.storedHashes.get(key) === hash) return;
-    this.storedHashes.set(key, hash);
     try {
       if (plan.kind === "list" && contentType.startsWith("application/json")) {
         const split = splitList(new TextDecoder().decode(body));
@@ -77,7 +74,6 @@ export class CacheCapture {
   private watchApplier(listKey: string): BodySink {
     const parser = new WatchEventParser();
     const { store, metrics } = this.deps;
-    const storedHashes = this.storedHashes;
     return {
       chunk(bytes) {
         // After the chunk went to the caller: applying never delays the stream.
@@ -85,7 +81,6 @@ export class CacheCapture {
           for (const event of parser.push(bytes)) {
             if (applyWatchEvent(store, listKey, event)) {
               metrics.watchEventsApplied.inc();
-              storedHashes.delete(listKey);
             }
           }
         });

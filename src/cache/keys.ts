@@ -157,3 +157,18 @@ export function watchListKey(identity: string, info: RequestInfo, url: URL, form
   if (info.verb === "watch" && segments[watchAt] === "watch") segments.splice(watchAt, 1);
   return key(identity, form, segments.join("/"), url);
 }
+
+/**
+ * The partition (caller) a cache key belongs to: what `cache.max_idle` removes as one.
+ *
+ * @example
+ * partitionOfKey('["cn:system:node:edge-1","json","/api/v1/pods",""]'); // "cn:system:node:edge-1"
+ */
+export function partitionOfKey(cacheKey: string): string {
+  try {
+    const parts: unknown = JSON.parse(cacheKey);
+    return Array.isArray(parts) && typeof parts[0] === "string" ? parts[0] : "";
+  } catch {
+    return "";
+  }
+}

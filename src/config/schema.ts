@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { parseDuration } from "./duration.ts";
+import { parseSize } from "./size.ts";
 import { parseHostPort } from "./address.ts";
 
 /** What the file held, in TOML terms (valibot's own `received` calls TOML tables "null"). */
@@ -18,6 +19,39 @@ const text = (what = "a string") => v.string((issue) => `expected ${what}, got $
 const MAX_DURATION_MS = 2 ** 31 - 1;
 
 const nonEmptyText = (what: string) => v.pipe(text(what), v.nonEmpty(`expected ${what}, got ""`));
+
+/** A duration no timer waits for whole, so it may exceed what `setTimeout` takes. */
+const longDuration = (fallback: string) =>
+  v.optional(
+    v.pipe(
+      text('a duration like "720h"'),
+      v.rawTransform(({ dataset, addIssue, NEVER }) => {
+        const ms = parseDuration(dataset.value);
+        if (ms === undefined || ms <= 0) {
+          addIssue({ message: `expected a duration like "720h", got "${dataset.value}"` });
+          return NEVER;
+        }
+        return ms;
+      }),
+    ),
+    fallback,
+  );
+
+const size = (fallback: string) =>
+  v.optional(
+    v.pipe(
+      text('a size like "1GiB"'),
+      v.rawTransform(({ dataset, addIssue, NEVER }) => {
+        const bytes = parseSize(dataset.value);
+        if (bytes === undefined || bytes <= 0) {
+          addIssue({ message: `expected a size like "1GiB", got "${dataset.value}"` });
+          return NEVER;
+        }
+        return bytes;
+      }),
+    ),
+    fallback,
+  );
 
 const duration = (fallback: string) =>
   v.optional(
@@ -102,6 +136,8 @@ export const ConfigSchema = v.strictObject({
     table("cache", {
       backend: oneOf(["sqlite", "file", "memory"], "sqlite"),
       dir: v.optional(nonEmptyText("a folder path"), "/var/lib/lite-apiserver"),
+      max_bytes: size("1GiB"),
+      max_idle: longDuration("720h"),
     }),
     {},
   ),

@@ -11,25 +11,40 @@ export interface Metrics {
   /** labels: cn */
   clientCertExpiry: Gauge;
   requestDuration: Histogram;
+  cacheBytes: Gauge;
+  /** Entries evicted to stay within `cache.max_bytes`. */
+  cacheEvictions: Counter;
+  /** Partitions removed after `cache.max_idle` unused. */
+  cacheIdlePartitionsRemoved: Counter;
+}
+
+/** What the metrics read from the cache store at scrape time. */
+export interface StoreFigures {
+  entries(): number;
+  bytes(): number;
 }
 
 /**
- * Creates the metric set; `countCacheEntries` is read at scrape time.
+ * Creates the metric set; the store's figures are read at scrape time.
  *
  * @example
- * const metrics = createMetrics(() => store.count());
+ * const metrics = createMetrics({ entries: () => store.count(), bytes: () => store.storedBytes() });
  * metrics.requests.inc({ source: "cache", code: "200" });
  */
-export function createMetrics(countCacheEntries: () => number = () => 0): Metrics {
+export function createMetrics(store: StoreFigures = { entries: () => 0, bytes: () => 0 }): Metrics {
   const registry = new MetricsRegistry();
   return {
     registry,
     requests: registry.counter("lite_apiserver_requests_total", "Requests answered, by where the answer came from and its HTTP code."),
     upstreamUp: registry.gauge("lite_apiserver_upstream_up", "Whether the cloud kube-apiserver is reachable (1) or not (0)."),
     cacheEntries: registry.gauge("lite_apiserver_cache_entries", "Cached objects and lists.", (gauge) =>
-      gauge.set(countCacheEntries())),
+      gauge.set(store.entries())),
     watchEventsApplied: registry.counter("lite_apiserver_watch_events_applied_total", "Watch events applied to cached lists."),
     clientCertExpiry: registry.gauge("lite_apiserver_client_cert_expiry_timestamp_seconds", "Expiry of each loaded client identity cert, in Unix seconds."),
     requestDuration: registry.histogram("lite_apiserver_request_duration_seconds", "Time to response headers, in seconds."),
+    cacheBytes: registry.gauge("lite_apiserver_cache_bytes", "Bytes the cache takes on disk (at most), budgeted by cache.max_bytes.", (gauge) =>
+      gauge.set(store.bytes())),
+    cacheEvictions: registry.counter("lite_apiserver_cache_evictions_total", "Least recently used cache entries evicted to stay within cache.max_bytes."),
+    cacheIdlePartitionsRemoved: registry.counter("lite_apiserver_cache_idle_partitions_removed_total", "Cache partitions removed after cache.max_idle unused."),
   };
 }

@@ -1,5 +1,4 @@
-import { hash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, utimesSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "../log.ts";
 import {
@@ -10,87 +9,33 @@ import {
   retireFolder,
   syncFolder,
 } from "./durable-fs.ts";
-import { type ListOverlay, openOverlay, openSnapshot, openSnapshotItem, sealOverlay, sealSnapshot } from "./list-records.ts";
-import { compareKeys } from "./order.ts";
+import {
+  entryName, estimateBytes, idleEntries, leastRecentlyUsed, scanEntries, type StoredEntry,
+} from "./file-usage.ts";
+import {
+  type ListState, MIN_OVERLAYS_BEFORE_COMPACTION, overlayName, readListFolder, readOverlay,
+  RESOURCE_VERSION_OVERLAY, SNAPSHOT,
+} from "./file-list-folder.ts";
+import { openSnapshotItem, sealOverlay, sealSnapshot } from "./list-records.ts";
 import { openRecord, sealRecord, type Span } from "./record.ts";
-import type { CacheStore, ListItem, ListMeta, StoredList, StoredObject } from "./types.ts";
+import type { CacheStore, ListItem, ListMeta, StoredList, StoredObject, UsageOptions } from "./types.ts";
 
-const SNAPSHOT = "snapshot";
-const RESOURCE_VERSION_OVERLAY = "rv";
-const ENTRY_NAME = /^[ol]-[0-9a-f]{64}$/;
-const ITEM_OVERLAY_NAME = /^i-[0-9a-f]{64}$/;
-/**
- * A list is compacted once it has more overlays than a quarter of its snapshot's items, so the
- * O(list) rewrite is spread over at least that many writes; and never below this many, so a
- * small list is not rewritten every few events.
- */
-const MIN_OVERLAYS_BEFORE_COMPACTION = 64;
 const utf8 = new TextDecoder();
-
-/** Keys hold identities and URL paths: only their hash reaches the file system. */
-function entryName(prefix: "o" | "l" | "i", key: string): string {
-  return `${prefix}-${hash("sha256", key)}`;
-}
-
-/** What this store knows of a list it has read, so that a write never has to read the snapshot. */
-interface ListState {
-  generation: number;
-  /** The list's own, with the resourceVersion overlay applied. */
-  resourceVersion: string;
-  /** Where each item of the snapshot lies in the snapshot file, to read one item alone. */
-  snapshotItems: Map<string, Span>;
-  /** Items with an overlay file of this generation: an upsert or a tombstone. */
-  overlaidItems: Set<string>;
-  hasResourceVersionOverlay: boolean;
-}
-
-/** Temp files of writes a crash interrupted, and list folders whose first snapshot never landed. */
-function removeLeftovers(root: string): void {
-  for (const entry of readdirSync(root, { withFileTypes: true })) {
-    const path = join(root, entry.name);
-    if (entry.name.endsWith(".tmp")) {
-      rmSync(path, { recursive: true, force: true });
-    } else if (entry.isDirectory()) {
-      const names = readdirSync(path);
-      if (!names.includes(SNAPSHOT)) rmSync(path, { recursive: true, force: true });
-      for (const name of names) {
-        if (name.endsWith(".tmp")) rmSync(join(path, name), { force: true });
-      }
-    }
-  }
-}
-
-/** The overlay in `name` if it is sound and is the kind of change that file name holds. */
-function readOverlay(folder: string, name: string): ListOverlay | undefined {
-  const bytes = readIfPresent(join(folder, name));
-  const overlay = bytes && openOverlay(bytes);
-  if (overlay === undefined) return undefined;
-  const { change } = overlay;
-  if (change.type === "resourceVersion") return name === RESOURCE_VERSION_OVERLAY ? overlay : undefined;
-  const itemKey = change.type === "upsert" ? change.item.key : change.key;
-  return name === entryName("i", itemKey) ? overlay : undefined;
-}
 
 /**
  * The backend for devices where SQLite is too heavy. DIR/objects/ holds one file per object and
- * one folder per list. A list folder holds a `snapshot` (meta and every item, written whole by
- * `putList`) and overlays, one small file per later change: `i-<item hash>` for an upserted item
- * or a tombstone, `rv` for the list's resourceVersion. So storing a list costs one file whatever
- * its size, and a watch event costs one file the size of its object.
+ * one folder per list: a `snapshot` (meta and every item, written whole by `putList`) and
+ * overlays, one small file per later change (`i-<item hash>` an upserted item or a tombstone,
+ * `rv` the list's resourceVersion), so a watch event costs one file the size of its object.
+ * Overlays carry the generation of the snapshot they apply to; a new snapshot (putList, or
+ * compaction past max(64, items/4) overlays) bumps it, so overlays a crash left behind are never
+ * applied. After a list's first read its generation and item index stay in memory.
  *
- * Each snapshot has a generation, and overlays carry the generation they apply to: a new
- * snapshot (putList, or compaction once overlays exceed max(64, items/4)) bumps it, and so
- * overlays it superseded are never applied, even when a crash left them behind; they are
- * removed when next seen. The first read of a list after start reads it whole; after that this
- * store keeps its generation, meta and an index of where each item lies in the snapshot, so a
- * watch event reads one item and writes one overlay. This store must be the only writer of DIR.
- *
- * Every write goes to a temp file that is fsynced and renamed over its target, then the folder
- * is fsynced; temp files left by a crash are removed at open. Every file is a checksummed record
- * holding its key: one that fails the check or does not parse is deleted and logged, never
- * returned, and a bad snapshot or overlay drops its whole list, since a list missing an item or
- * a change would be worse than a cache miss. A file whose key differs from the one asked for (a
- * hash collision) is treated as absent.
+ * Every write goes to a temp file, fsynced and renamed over its target, then the folder is
+ * fsynced; crash leftovers are removed at open. Every file is a checksummed record holding its
+ * key: one that fails the check is deleted and logged, never returned; a bad snapshot or overlay
+ * drops its whole list; a file of another key (a hash collision) reads as absent. An entry's
+ * mtime is its last use and its name tags its partition, for the budget. Only one writer per DIR.
  *
  * @example
  * const store = new FileStore({ dir: "/var/lib/lite-apiserver", log });
@@ -100,20 +45,26 @@ function readOverlay(folder: string, name: string): ListOverlay | undefined {
 export class FileStore implements CacheStore {
   private readonly root: string;
   private readonly log: Logger;
+  /** What is known of each list read so far, by its folder name. */
   private readonly lists = new Map<string, ListState>();
   /** Objects plus list folders, kept so that `count()` (read on every metrics scrape) lists nothing. */
-  private entries: number;
+  private entries = 0;
+  /** What the entries take on disk, at most: exact after a walk, plus an estimate of each write since. */
+  private bytes = 0;
+  private readonly partitionOf: (key: string) => string;
+  private readonly now: () => number;
 
-  constructor(options: { dir: string; log: Logger }) {
+  constructor(options: { dir: string; log: Logger } & UsageOptions) {
     this.root = join(options.dir, "objects");
     this.log = options.log;
+    this.partitionOf = options.partitionOf ?? (() => "");
+    this.now = options.now ?? Date.now;
     mkdirSync(this.root, { recursive: true, mode: 0o700 });
-    removeLeftovers(this.root);
-    this.entries = readdirSync(this.root).filter((name) => ENTRY_NAME.test(name)).length;
+    this.rescan();
   }
 
   getObject(key: string): StoredObject | undefined {
-    const path = join(this.root, entryName("o", key));
+    const path = join(this.root, this.name("o", key));
     const bytes = readIfPresent(path);
     if (bytes === undefined) return undefined;
     const fields = openRecord(bytes);
@@ -127,20 +78,41 @@ export class FileStore implements CacheStore {
       return undefined;
     }
     if (utf8.decode(storedKey) !== key) return undefined;
+    this.markUsed(path);
     return { contentType: utf8.decode(contentType), body };
   }
 
   putObject(key: string, object: StoredObject): void {
-    const name = entryName("o", key);
-    const isNew = !existsSync(join(this.root, name));
-    replaceAtomically(this.root, name, sealRecord([key, object.contentType, object.body]));
-    if (isNew) this.entries += 1;
+    const name = this.name("o", key);
+    const path = join(this.root, name);
+    const record = sealRecord([key, object.contentType, object.body]);
+    const stored = readIfPresent(path);
+    // An unchanged answer (a polled GET) is not written again, only marked used.
+    if (stored === undefined || !Buffer.from(stored).equals(record)) this.write(this.root, name, record);
+    if (stored === undefined) this.entries += 1;
+    this.markUsed(path);
   }
 
   deleteObject(key: string): void {
-    if (!removeIfPresent(join(this.root, entryName("o", key)))) return;
+    if (!removeIfPresent(join(this.root, this.name("o", key)))) return;
     this.entries -= 1;
     syncFolder(this.root);
+  }
+
+  storedBytes(): number {
+    return this.bytes;
+  }
+
+  trim(highBytes: number, lowBytes: number): number {
+    if (this.bytes <= highBytes) return 0;
+    const found = this.rescan();
+    return this.bytes <= highBytes ? 0 : this.removeAll(leastRecentlyUsed(found, this.bytes - lowBytes));
+  }
+
+  removeIdlePartitions(since: number): number {
+    const idle = idleEntries(this.rescan(), since);
+    this.removeAll(idle.entries);
+    return idle.partitions;
   }
 
   getList(key: string): StoredList | undefined {
@@ -167,7 +139,7 @@ export class FileStore implements CacheStore {
     if (list === undefined) return undefined;
     const folder = this.listFolder(listKey);
     if (list.overlaidItems.has(itemKey)) {
-      const overlay = readOverlay(folder, entryName("i", itemKey));
+      const overlay = readOverlay(folder, overlayName(itemKey));
       if (overlay?.generation !== list.generation) return this.dropList(listKey);
       return overlay.change.type === "upsert" ? overlay.change.item : undefined;
     }
@@ -182,7 +154,7 @@ export class FileStore implements CacheStore {
     const list = this.listState(listKey);
     if (list === undefined) return;
     const overlay = sealOverlay(list.generation, { type: "upsert", item });
-    replaceAtomically(this.listFolder(listKey), entryName("i", item.key), overlay);
+    this.writeOverlay(listKey, overlayName(item.key), overlay);
     list.overlaidItems.add(item.key);
     this.compactIfDue(listKey, list);
   }
@@ -191,9 +163,9 @@ export class FileStore implements CacheStore {
     const list = this.listState(listKey);
     if (list === undefined) return;
     const folder = this.listFolder(listKey);
-    const name = entryName("i", itemKey);
+    const name = overlayName(itemKey);
     if (list.snapshotItems.has(itemKey)) {
-      replaceAtomically(folder, name, sealOverlay(list.generation, { type: "delete", key: itemKey }));
+      this.writeOverlay(listKey, name, sealOverlay(list.generation, { type: "delete", key: itemKey }));
       list.overlaidItems.add(itemKey);
       this.compactIfDue(listKey, list);
     } else if (list.overlaidItems.delete(itemKey) && removeIfPresent(join(folder, name))) {
@@ -206,7 +178,7 @@ export class FileStore implements CacheStore {
     const list = this.listState(listKey);
     if (list === undefined) return;
     const overlay = sealOverlay(list.generation, { type: "resourceVersion", resourceVersion });
-    replaceAtomically(this.listFolder(listKey), RESOURCE_VERSION_OVERLAY, overlay);
+    this.writeOverlay(listKey, RESOURCE_VERSION_OVERLAY, overlay);
     list.resourceVersion = resourceVersion;
     list.hasResourceVersionOverlay = true;
     this.compactIfDue(listKey, list);
@@ -221,63 +193,68 @@ export class FileStore implements CacheStore {
     this.lists.clear();
   }
 
+  private name(prefix: "o" | "l", key: string): string {
+    return entryName(prefix, this.partitionOf(key), key);
+  }
+
   private listFolder(key: string): string {
-    return join(this.root, entryName("l", key));
+    return join(this.root, this.name("l", key));
   }
 
   private listState(key: string): ListState | undefined {
-    return this.lists.get(key) ?? this.load(key)?.state;
+    return this.lists.get(this.name("l", key)) ?? this.load(key)?.state;
   }
 
-  /**
-   * Reads the snapshot and applies the overlays of its generation, removing older ones, and
-   * remembers the list's state; a damaged list is dropped.
-   */
+  /** Replaces `folder/name` durably, counting what it may take on disk. */
+  private write(folder: string, name: string, bytes: Uint8Array): void {
+    replaceAtomically(folder, name, bytes);
+    this.bytes += estimateBytes(bytes.byteLength);
+  }
+
+  /** Writes one change of a list; the list is used by it. */
+  private writeOverlay(listKey: string, name: string, bytes: Uint8Array): void {
+    const folder = this.listFolder(listKey);
+    this.write(folder, name, bytes);
+    this.markUsed(folder);
+  }
+
+  /** An entry's modification time is its last use, for `trim` and `removeIdlePartitions`. */
+  private markUsed(path: string): void {
+    const now = this.now() / 1000;
+    utimesSync(path, now, now);
+  }
+
+  /** Walks the folder: exact sizes and uses again, and the count. */
+  private rescan(): StoredEntry[] {
+    const found = scanEntries(this.root, SNAPSHOT);
+    this.entries = found.length;
+    this.bytes = found.reduce((sum, entry) => sum + entry.bytes, 0);
+    return found;
+  }
+
+  private removeAll(entries: readonly StoredEntry[]): number {
+    for (const entry of entries) {
+      const path = join(this.root, entry.name);
+      this.lists.delete(entry.name);
+      if (entry.list ? retireFolder(this.root, path) : removeIfPresent(path)) {
+        this.entries -= 1;
+        this.bytes -= entry.bytes;
+      }
+    }
+    if (entries.length > 0) syncFolder(this.root);
+    return entries.length;
+  }
+
+  /** Reads the list (see readListFolder) and remembers its state; a damaged list is dropped. */
   private load(key: string): { list: StoredList; state: ListState } | undefined {
     const folder = this.listFolder(key);
-    const bytes = readIfPresent(join(folder, SNAPSHOT));
-    if (bytes === undefined) {
-      // Folders without a snapshot are removed at open: this one was damaged since.
-      return existsSync(folder) ? this.dropList(key) : undefined;
-    }
-    const snapshot = openSnapshot(bytes);
-    if (snapshot === undefined) return this.dropList(key);
-    if (snapshot.key !== key) return undefined;
-
-    const items = new Map(snapshot.items.map(({ item }) => [item.key, item]));
-    let meta = snapshot.meta;
-    const state: ListState = {
-      generation: snapshot.generation,
-      resourceVersion: meta.resourceVersion,
-      snapshotItems: new Map(snapshot.items.map(({ item, span }) => [item.key, span])),
-      overlaidItems: new Set(),
-      hasResourceVersionOverlay: false,
-    };
-    for (const name of readdirSync(folder)) {
-      if (name !== RESOURCE_VERSION_OVERLAY && !ITEM_OVERLAY_NAME.test(name)) continue;
-      const overlay = readOverlay(folder, name);
-      if (overlay === undefined) return this.dropList(key);
-      if (overlay.generation !== snapshot.generation) {
-        // Superseded by the snapshot: nothing applies it, so its removal need not be durable.
-        removeIfPresent(join(folder, name));
-        continue;
-      }
-      const { change } = overlay;
-      if (change.type === "resourceVersion") {
-        meta = { ...meta, resourceVersion: change.resourceVersion };
-        state.resourceVersion = change.resourceVersion;
-        state.hasResourceVersionOverlay = true;
-      } else if (change.type === "upsert") {
-        items.set(change.item.key, change.item);
-        state.overlaidItems.add(change.item.key);
-      } else {
-        items.delete(change.key);
-        state.overlaidItems.add(change.key);
-      }
-    }
-    this.lists.set(key, state);
-    const sorted = [...items.values()].sort((a, b) => compareKeys(a.key, b.key));
-    return { list: { meta, items: sorted }, state };
+    const read = readListFolder(folder, key);
+    if (read === "damaged") return this.dropList(key);
+    if (read === undefined) return undefined;
+    const { list, state } = read;
+    this.lists.set(this.name("l", key), state);
+    this.markUsed(folder);
+    return { list, state };
   }
 
   /**
@@ -289,15 +266,17 @@ export class FileStore implements CacheStore {
     const folder = this.listFolder(key);
     if (!existsSync(folder)) {
       mkdirSync(folder, { mode: 0o700 });
+      this.bytes += estimateBytes(0);
       syncFolder(this.root);
       this.entries += 1;
     }
     const { bytes, spans } = sealSnapshot(key, generation, meta, items);
-    replaceAtomically(folder, SNAPSHOT, bytes);
+    this.write(folder, SNAPSHOT, bytes);
+    this.markUsed(folder);
     for (const name of readdirSync(folder)) {
       if (name !== SNAPSHOT) removeIfPresent(join(folder, name));
     }
-    this.lists.set(key, {
+    this.lists.set(this.name("l", key), {
       generation,
       resourceVersion: meta.resourceVersion,
       snapshotItems: spans,
@@ -316,7 +295,7 @@ export class FileStore implements CacheStore {
   }
 
   private removeListFolder(key: string): void {
-    this.lists.delete(key);
+    this.lists.delete(this.name("l", key));
     if (retireFolder(this.root, this.listFolder(key))) this.entries -= 1;
   }
 

@@ -1,29 +1,54 @@
 import { mkdirSync } from "node:fs";
 import type { Logger } from "../log.ts";
+import { type BudgetLimits, CacheBudget, type EvictionReason } from "./budget.ts";
 import { FileStore } from "./file.ts";
 import { MemoryStore } from "./memory.ts";
 import { SqliteStore } from "./sqlite.ts";
-import type { CacheStore } from "./types.ts";
+import type { CacheStore, UsageOptions } from "./types.ts";
 import { WriteBehind } from "./write-behind.ts";
 
 export type StoreBackend = "sqlite" | "file" | "memory";
 
-function openBackend(backend: StoreBackend, dir: string, log: Logger): CacheStore {
-  if (backend === "memory") return new MemoryStore();
+/** Uses are recorded at most once a minute, and well within `max_idle` when that is short. */
+const MAX_USE_GRANULARITY_MS = 60_000;
+
+function openBackend(backend: StoreBackend, dir: string, log: Logger, usage: UsageOptions): CacheStore {
+  if (backend === "memory") return new MemoryStore(usage);
   // The cache holds other identities' data: only this user may read it.
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  return backend === "sqlite" ? new SqliteStore({ dir, log }) : new FileStore({ dir, log });
+  return backend === "sqlite" ? new SqliteStore({ dir, log, ...usage }) : new FileStore({ dir, log, ...usage });
+}
+
+export interface OpenStoreOptions {
+  backend: StoreBackend;
+  dir: string;
+  log: Logger;
+  /** `cache.max_bytes` and `cache.max_idle`; without them the store is unbounded. */
+  limits?: BudgetLimits;
+  /** The partition of a cache key (see cache/keys.ts). */
+  partitionOf?: (key: string) => string;
+  /** Told whenever the budget removed entries (`size`: how many) or partitions (`idle`: how many). */
+  onEvicted?: (reason: EvictionReason, count: number) => void;
 }
 
 /**
  * Opens the configured cache backend (`dir` is created when missing and unused by `memory`),
- * with its writes moved off the request path by `WriteBehind`.
+ * with its writes moved off the request path by `WriteBehind` and, given `limits`, kept within
+ * its budget by `CacheBudget`.
  *
  * @example
- * const store = openStore({ backend: "sqlite", dir: "/var/lib/lite-apiserver", log });
+ * const store = openStore({ backend: "sqlite", dir: "/var/lib/lite-apiserver", log,
+ *   limits: { maxBytes: 2 ** 30, maxIdleMs: 720 * 3600_000 }, partitionOf });
  * store.putObject(key, { contentType: "application/json", body });
  * store.close(); // applies pending writes first
  */
-export function openStore(options: { backend: StoreBackend; dir: string; log: Logger }): CacheStore {
-  return new WriteBehind(openBackend(options.backend, options.dir, options.log), options.log);
+export function openStore(options: OpenStoreOptions): CacheStore {
+  const { limits } = options;
+  const useGranularityMs = Math.min(MAX_USE_GRANULARITY_MS, (limits?.maxIdleMs ?? Infinity) / 10);
+  const inner = openBackend(options.backend, options.dir, options.log, { partitionOf: options.partitionOf, useGranularityMs });
+  if (limits === undefined) return new WriteBehind(inner, options.log);
+  const budget = new CacheBudget(inner, limits, options.log, options.onEvicted);
+  const store = new WriteBehind(inner, options.log, () => budget.afterWrites(), () => budget.stop());
+  budget.start();
+  return store;
 }

@@ -1,111 +1,64 @@
-import { Database, SQLiteError } from "bun:sqlite";
-import { rmSync } from "node:fs";
+import type { Database } from "bun:sqlite";
+import { existsSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "../log.ts";
 import { parseListMeta, serializeListMeta } from "./meta.ts";
 import { checksumFields } from "./record.ts";
-import type { CacheStore, ListItem, ListMeta, StoredList, StoredObject } from "./types.ts";
-
-const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS objects (
-    key TEXT PRIMARY KEY, content_type TEXT NOT NULL, body BLOB NOT NULL, checksum INTEGER NOT NULL);
-  CREATE TABLE IF NOT EXISTS lists (
-    key TEXT PRIMARY KEY, meta TEXT NOT NULL, checksum INTEGER NOT NULL);
-  CREATE TABLE IF NOT EXISTS list_items (
-    list_key TEXT NOT NULL, item_key TEXT NOT NULL, resource_version TEXT NOT NULL,
-    json TEXT NOT NULL, checksum INTEGER NOT NULL, PRIMARY KEY (list_key, item_key));
-`;
-
-/** SQLite result codes that mean the file cannot be trusted at all. */
-const UNUSABLE = new Set(["SQLITE_CORRUPT", "SQLITE_NOTADB"]);
-
-interface ObjectRow {
-  content_type: unknown;
-  body: unknown;
-  checksum: unknown;
-}
-interface MetaRow {
-  meta: unknown;
-  checksum: unknown;
-}
-interface ItemRow {
-  item_key: unknown;
-  resource_version: unknown;
-  json: unknown;
-  checksum: unknown;
-}
-
-function prepareStatements(db: Database) {
-  return {
-    getObject: db.prepare<ObjectRow, [string]>(
-      "SELECT content_type, body, checksum FROM objects WHERE key = ?"),
-    putObject: db.prepare<null, [string, string, Uint8Array, number]>(
-      `INSERT INTO objects (key, content_type, body, checksum) VALUES (?, ?, ?, ?)
-       ON CONFLICT (key) DO UPDATE SET
-         content_type = excluded.content_type, body = excluded.body, checksum = excluded.checksum`),
-    deleteObject: db.prepare<null, [string]>("DELETE FROM objects WHERE key = ?"),
-    getMeta: db.prepare<MetaRow, [string]>("SELECT meta, checksum FROM lists WHERE key = ?"),
-    putMeta: db.prepare<null, [string, string, number]>(
-      `INSERT INTO lists (key, meta, checksum) VALUES (?, ?, ?)
-       ON CONFLICT (key) DO UPDATE SET meta = excluded.meta, checksum = excluded.checksum`),
-    deleteMeta: db.prepare<null, [string]>("DELETE FROM lists WHERE key = ?"),
-    getItems: db.prepare<ItemRow, [string]>(
-      `SELECT item_key, resource_version, json, checksum FROM list_items
-       WHERE list_key = ? ORDER BY item_key`),
-    getItem: db.prepare<ItemRow, [string, string]>(
-      `SELECT item_key, resource_version, json, checksum FROM list_items
-       WHERE list_key = ? AND item_key = ?`),
-    insertItem: db.prepare<null, [string, string, string, string, number]>(
-      `INSERT OR REPLACE INTO list_items (list_key, item_key, resource_version, json, checksum)
-       VALUES (?, ?, ?, ?, ?)`),
-    // One statement, so "no-op unless the list is cached" costs no extra round trip.
-    upsertItem: db.prepare<null, [string, string, string, string, number]>(
-      `INSERT INTO list_items (list_key, item_key, resource_version, json, checksum)
-       SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM lists WHERE key = ?1)
-       ON CONFLICT (list_key, item_key) DO UPDATE SET
-         resource_version = excluded.resource_version, json = excluded.json,
-         checksum = excluded.checksum`),
-    deleteItem: db.prepare<null, [string, string]>(
-      "DELETE FROM list_items WHERE list_key = ? AND item_key = ?"),
-    deleteItems: db.prepare<null, [string]>("DELETE FROM list_items WHERE list_key = ?"),
-    getItemChecksums: db.prepare<{ item_key: string; checksum: number }, [string]>(
-      "SELECT item_key, checksum FROM list_items WHERE list_key = ?"),
-    count: db.prepare<{ n: number }, []>(
-      "SELECT (SELECT count(*) FROM objects) + (SELECT count(*) FROM lists) AS n"),
-  };
-}
-
-/** Opens and checks the database; `undefined` when the file is not a usable SQLite database. */
-function tryOpen(path: string): Database | undefined {
-  const db = new Database(path, { create: true, strict: true });
-  try {
-    db.run("PRAGMA journal_mode = WAL");
-    // A lost tail of the WAL after power loss only loses recent cache writes, never consistency.
-    db.run("PRAGMA synchronous = NORMAL");
-    // Catches damaged pages once at start instead of as errors on the request path.
-    const check = db.query<{ quick_check: string }, []>("PRAGMA quick_check").get();
-    if (check?.quick_check !== "ok") {
-      db.close();
-      return undefined;
-    }
-    db.run(SCHEMA);
-    return db;
-  } catch (error) {
-    db.close();
-    if (error instanceof SQLiteError && UNUSABLE.has(error.code ?? "")) return undefined;
-    throw error;
-  }
-}
+import { isDamagedDatabase, openCacheDatabase } from "./sqlite-schema.ts";
+import { type ItemRow, prepareStatements, type Statements } from "./sqlite-statements.ts";
+import { evictOldest, removePartitions } from "./sqlite-budget.ts";
+import { checkIntegrityInBackground, type IntegrityVerdict } from "./sqlite-check.ts";
+import { markCleanStop, takeCleanStop } from "./clean-stop.ts";
+import type { CacheStore, ListItem, ListMeta, StoredList, StoredObject, UsageOptions } from "./types.ts";
 
 /** Opens DIR/cache.db, replacing it with an empty one when it is damaged: it is only a cache. */
 function openDatabase(path: string, log: Logger): Database {
-  const db = tryOpen(path);
+  const db = openCacheDatabase(path);
   if (db) return db;
-  log.warn("cache database is damaged, starting with an empty cache", { path });
+  return replaceDamaged(path, log, "not a usable database");
+}
+
+function replaceDamaged(path: string, log: Logger, why: string): Database {
+  log.warn("cache database is damaged, starting with an empty cache", { path, why });
   for (const suffix of ["", "-wal", "-shm"]) rmSync(path + suffix, { force: true });
-  const fresh = tryOpen(path);
+  const fresh = openCacheDatabase(path);
   if (fresh === undefined) throw new Error(`cannot create a usable cache database at ${path}`);
   return fresh;
+}
+
+/** What is bound to one open database; replaced whole when a damaged file is started afresh. */
+function connect(db: Database) {
+  const sql = prepareStatements(db);
+  return {
+    db,
+    sql,
+    replaceList: db.transaction((key: string, partition: string, now: number, meta: ListMeta, items: ListItem[]) => {
+      const metaText = serializeListMeta(meta);
+      sql.putMeta.run(key, partition, now, metaText, checksumFields([key, metaText]));
+      // A relisted list mostly repeats what is stored: write only the rows that changed.
+      const stored = new Map(sql.getItemChecksums.all(key).map((row) => [row.item_key, row.checksum]));
+      for (const item of items) {
+        const checksum = itemChecksum(key, item);
+        if (stored.get(item.key) !== checksum) {
+          sql.insertItem.run(key, item.key, item.resourceVersion, item.json, checksum);
+        }
+        stored.delete(item.key);
+      }
+      for (const gone of stored.keys()) sql.deleteItem.run(key, gone);
+    }),
+    inTransaction: db.transaction((writes: () => void) => writes()),
+    removeList: db.transaction((key: string) => {
+      sql.deleteItems.run(key);
+      sql.deleteMeta.run(key);
+    }),
+  };
+}
+
+type Connection = ReturnType<typeof connect>;
+
+function finalizeAll(sql: Statements): void {
+  // Unfinalized statements would keep the connection half-open and its WAL uncheckpointed.
+  for (const statement of Object.values(sql)) statement.finalize();
 }
 
 /**
@@ -114,7 +67,11 @@ function openDatabase(path: string, log: Logger): Database {
  *
  * Every row carries a CRC-32 of its contents. A row that fails it, or whose metadata does not
  * parse, is deleted and logged, never returned. One bad item drops its whole list: serving a
- * list with an item silently missing would be worse than a cache miss.
+ * list with an item silently missing would be worse than a cache miss. A file SQLite itself
+ * finds damaged, at open or on any later statement, is replaced by an empty cache.
+ *
+ * Each object and list row records its partition and when it was last used, for `trim` and
+ * `removeIdlePartitions`.
  *
  * @example
  * const store = new SqliteStore({ dir: "/var/lib/lite-apiserver", log });
@@ -122,140 +79,212 @@ function openDatabase(path: string, log: Logger): Database {
  * store.upsertListItem("k", { key: "default/cm1", resourceVersion: "8", json: "{...}" });
  */
 export class SqliteStore implements CacheStore {
-  private readonly db: Database;
-  private readonly sql: ReturnType<typeof prepareStatements>;
+  readonly path: string;
+  /**
+   * The integrity check of this open: skipped after a clean stop (or for a new file), else run
+   * in a worker while the store serves; a damaged file is then replaced by an empty cache.
+   */
+  readonly integrity: Promise<IntegrityVerdict | { state: "skipped" }>;
+  private readonly dir: string;
+  private stopCheck: () => void = () => {};
   private readonly log: Logger;
-  private readonly replaceList: (key: string, meta: ListMeta, items: ListItem[]) => void;
-  private readonly removeList: (key: string) => void;
-  private readonly inTransaction: (writes: () => void) => void;
+  private connection: Connection;
+  private readonly partitionOf: (key: string) => string;
+  private readonly now: () => number;
+  private readonly grainMs: number;
 
-  constructor(options: { dir: string; log: Logger }) {
+  constructor(options: { dir: string; log: Logger } & UsageOptions) {
     this.log = options.log;
-    this.db = openDatabase(join(options.dir, "cache.db"), options.log);
-    this.sql = prepareStatements(this.db);
-    this.replaceList = this.db.transaction((key: string, meta: ListMeta, items: ListItem[]) => {
-      const metaText = serializeListMeta(meta);
-      this.sql.putMeta.run(key, metaText, checksumFields([key, metaText]));
-      // A relisted list mostly repeats what is stored: write only the rows that changed.
-      const stored = new Map(this.sql.getItemChecksums.all(key).map((row) => [row.item_key, row.checksum]));
-      for (const item of items) {
-        const checksum = itemChecksum(key, item);
-        if (stored.get(item.key) !== checksum) {
-          this.sql.insertItem.run(key, item.key, item.resourceVersion, item.json, checksum);
-        }
-        stored.delete(item.key);
-      }
-      for (const gone of stored.keys()) this.sql.deleteItem.run(key, gone);
-    });
-    this.inTransaction = this.db.transaction((writes: () => void) => writes());
-    this.removeList = this.db.transaction((key: string) => {
-      this.sql.deleteItems.run(key);
-      this.sql.deleteMeta.run(key);
-    });
+    this.path = join(options.dir, "cache.db");
+    this.partitionOf = options.partitionOf ?? (() => "");
+    this.now = options.now ?? Date.now;
+    this.grainMs = options.useGranularityMs ?? 60_000;
+    this.dir = options.dir;
+    const cleanStop = takeCleanStop(options.dir);
+    const existed = existsSync(this.path);
+    this.connection = connect(openDatabase(this.path, options.log));
+    this.integrity = cleanStop || !existed ? Promise.resolve({ state: "skipped" }) : this.checkInBackground();
   }
 
   batch(writes: () => void): void {
-    this.inTransaction(writes);
+    this.guarded(() => this.connection.inTransaction(writes));
   }
 
   getObject(key: string): StoredObject | undefined {
-    const row = this.sql.getObject.get(key);
-    if (row === null) return undefined;
-    const { content_type: contentType, body, checksum } = row;
-    if (
-      typeof contentType !== "string" ||
-      !(body instanceof Uint8Array) ||
-      checksum !== checksumFields([key, contentType, body])
-    ) {
-      this.log.warn("cache entry is corrupt, dropped", { backend: "sqlite", key });
-      this.sql.deleteObject.run(key);
-      return undefined;
-    }
-    return { contentType, body };
+    return this.guarded(() => {
+      const { sql } = this.connection;
+      const row = sql.getObject.get(key);
+      if (row === null) return undefined;
+      const { content_type: contentType, body, checksum } = row;
+      if (
+        typeof contentType !== "string" ||
+        !(body instanceof Uint8Array) ||
+        checksum !== checksumFields([key, contentType, body])
+      ) {
+        this.log.warn("cache entry is corrupt, dropped", { backend: "sqlite", key });
+        sql.deleteObject.run(key);
+        return undefined;
+      }
+      if (this.isStale(row.used_at)) sql.touchObject.run(this.now(), key);
+      return { contentType, body };
+    });
   }
 
   putObject(key: string, object: StoredObject): void {
     const { contentType, body } = object;
-    this.sql.putObject.run(key, contentType, body, checksumFields([key, contentType, body]));
+    const now = this.now();
+    this.guarded(() => this.connection.sql.putObject.run(
+      key, this.partitionOf(key), now, contentType, body, checksumFields([key, contentType, body]), now - this.grainMs));
   }
 
   deleteObject(key: string): void {
-    this.sql.deleteObject.run(key);
+    this.guarded(() => this.connection.sql.deleteObject.run(key));
   }
 
   getList(key: string): StoredList | undefined {
-    const meta = this.readMeta(key);
-    if (meta === undefined) return undefined;
-    const items: ListItem[] = [];
-    for (const row of this.sql.getItems.all(key)) {
-      const item = checkedItem(key, row);
-      if (item === undefined) return this.dropList(key);
-      items.push(item);
-    }
-    return { meta, items };
+    return this.guarded(() => {
+      const meta = this.readMeta(key);
+      if (meta === undefined) return undefined;
+      const items: ListItem[] = [];
+      for (const row of this.connection.sql.getItems.all(key)) {
+        const item = checkedItem(key, row);
+        if (item === undefined) return this.dropList(key);
+        items.push(item);
+      }
+      return { meta, items };
+    });
   }
 
   hasList(key: string): boolean {
-    return this.readMeta(key) !== undefined;
+    return this.guarded(() => this.readMeta(key) !== undefined);
   }
 
   putList(key: string, meta: ListMeta, items: ListItem[]): void {
-    this.replaceList(key, meta, items);
+    this.guarded(() => this.connection.replaceList(key, this.partitionOf(key), this.now(), meta, items));
   }
 
   getListItem(listKey: string, itemKey: string): ListItem | undefined {
-    const row = this.sql.getItem.get(listKey, itemKey);
-    if (row === null) return undefined;
-    return checkedItem(listKey, row) ?? this.dropList(listKey);
+    return this.guarded(() => {
+      const row = this.connection.sql.getItem.get(listKey, itemKey);
+      if (row === null) return undefined;
+      return checkedItem(listKey, row) ?? this.dropList(listKey);
+    });
   }
 
   upsertListItem(listKey: string, item: ListItem): void {
     const { key, resourceVersion, json } = item;
-    this.sql.upsertItem.run(listKey, key, resourceVersion, json, itemChecksum(listKey, item));
+    this.guarded(() =>
+      this.connection.sql.upsertItem.run(listKey, key, resourceVersion, json, itemChecksum(listKey, item)));
   }
 
   deleteListItem(listKey: string, itemKey: string): void {
-    this.sql.deleteItem.run(listKey, itemKey);
+    this.guarded(() => this.connection.sql.deleteItem.run(listKey, itemKey));
   }
 
   setListResourceVersion(listKey: string, resourceVersion: string): void {
-    const meta = this.readMeta(listKey);
-    if (meta === undefined) return;
-    const metaText = serializeListMeta({ ...meta, resourceVersion });
-    this.sql.putMeta.run(listKey, metaText, checksumFields([listKey, metaText]));
+    this.guarded(() => {
+      const meta = this.readMeta(listKey);
+      if (meta === undefined) return;
+      const metaText = serializeListMeta({ ...meta, resourceVersion });
+      this.connection.sql.setMeta.run(metaText, checksumFields([listKey, metaText]), listKey);
+    });
   }
 
   getListResourceVersion(listKey: string): string | undefined {
-    return this.readMeta(listKey)?.resourceVersion;
+    return this.guarded(() => this.readMeta(listKey)?.resourceVersion);
   }
 
   count(): number {
-    return this.sql.count.get()?.n ?? 0;
+    return this.guarded(() => this.connection.sql.count.get()?.n ?? 0);
+  }
+
+  storedBytes(): number {
+    return this.guarded(() => {
+      const pages = this.connection.sql.pages.get();
+      return (pages ? pages.used * pages.size : 0) + fileSize(this.path + "-wal");
+    });
+  }
+
+  trim(highBytes: number, lowBytes: number): number {
+    if (this.storedBytes() <= highBytes) return 0;
+    // The WAL may be most of it: emptied into the database first, it takes no space.
+    return this.guarded(() => evictOldest(this.connection.db, this.connection.sql, lowBytes));
+  }
+
+  removeIdlePartitions(since: number): number {
+    return this.guarded(() => removePartitions(this.connection.db, this.connection.sql, since));
   }
 
   close(): void {
-    // Unfinalized statements would keep the connection half-open and its WAL uncheckpointed.
-    for (const statement of Object.values(this.sql)) statement.finalize();
-    this.db.close(true);
+    this.stopCheck();
+    finalizeAll(this.connection.sql);
+    this.connection.db.close(true);
+    markCleanStop(this.dir);
+  }
+
+  /** After an unclean stop: SQLite's own check, off the main thread. */
+  private async checkInBackground(): Promise<IntegrityVerdict> {
+    const checked = this.connection;
+    const check = checkIntegrityInBackground(this.path);
+    this.stopCheck = check.stop;
+    const verdict = await check.verdict;
+    if (verdict.state === "not run") {
+      this.log.warn("cache database integrity check could not run", { path: this.path, error: verdict.detail });
+    } else if (verdict.state === "damaged" && this.connection === checked) {
+      this.startEmpty(verdict.detail);
+    }
+    return verdict;
+  }
+
+  private startEmpty(why: string): void {
+    const old = this.connection;
+    finalizeAll(old.sql);
+    old.db.close(false);
+    this.connection = connect(replaceDamaged(this.path, this.log, why));
+  }
+
+  /**
+   * Runs `op`; when SQLite finds the file damaged, starts an empty cache and runs it again
+   * there, so a damaged page costs the cache, never the request.
+   */
+  private guarded<T>(op: () => T): T {
+    try {
+      return op();
+    } catch (error) {
+      if (!isDamagedDatabase(error)) throw error;
+      this.startEmpty(String(error));
+      return op();
+    }
+  }
+
+  private isStale(usedAt: unknown): boolean {
+    return typeof usedAt !== "number" || usedAt < this.now() - this.grainMs;
   }
 
   /** The list's metadata if it is cached and sound; a damaged list is dropped. */
   private readMeta(key: string): ListMeta | undefined {
-    const row = this.sql.getMeta.get(key);
+    const { sql } = this.connection;
+    const row = sql.getMeta.get(key);
     if (row === null) return undefined;
     const { meta: text, checksum } = row;
     const meta =
       typeof text === "string" && checksum === checksumFields([key, text])
         ? parseListMeta(text)
         : undefined;
-    return meta ?? this.dropList(key);
+    if (meta === undefined) return this.dropList(key);
+    if (this.isStale(row.used_at)) sql.touchList.run(this.now(), key);
+    return meta;
   }
 
   private dropList(key: string): undefined {
     this.log.warn("cached list is corrupt, dropped whole", { backend: "sqlite", key });
-    this.removeList(key);
+    this.connection.removeList(key);
     return undefined;
   }
+}
+
+function fileSize(path: string): number {
+  return statSync(path, { throwIfNoEntry: false })?.size ?? 0;
 }
 
 function itemChecksum(listKey: string, item: ListItem): number {

@@ -40,6 +40,23 @@ export interface StoredList {
   items: ListItem[];
 }
 
+/**
+ * How a backend learns which partition (caller) a key belongs to, and what time it is. Keys are
+ * opaque to storage; the cache layer that makes them says where their partition is.
+ */
+export interface UsageOptions {
+  /** The partition of a key; by default every key is in one partition. */
+  partitionOf?: (key: string) => string;
+  /** Milliseconds since the epoch; tests move it by hand. */
+  now?: () => number;
+  /**
+   * A use of an entry is recorded at most this often (default 60 s): a key polled every 10 s
+   * must not cost a disk write each time, and least-recently-used order needs no finer grain.
+   * Keep it well under `cache.max_idle`.
+   */
+  useGranularityMs?: number;
+}
+
 export interface CacheStore {
   getObject(key: string): StoredObject | undefined;
   putObject(key: string, object: StoredObject): void;
@@ -75,5 +92,22 @@ export interface CacheStore {
 
   /** Cached objects plus cached lists (a list counts once, whatever its size). */
   count(): number;
+
+  /**
+   * Bytes the cache takes where it is kept (disk; memory for the memory backend), at most:
+   * cheap, so it can be read after every burst of writes.
+   */
+  storedBytes(): number;
+  /**
+   * Keeps the store within a budget (`cache.max_bytes`): once it takes more than `highBytes`,
+   * removes least recently used entries, objects and lists alike, until it takes at most
+   * `lowBytes`. Reading or writing an entry uses it. Returns how many entries went.
+   */
+  trim(highBytes: number, lowBytes: number): number;
+  /**
+   * Removes every entry of each partition none of whose entries was used at or after `since`
+   * (ms since the epoch): `cache.max_idle`. Returns how many partitions went.
+   */
+  removeIdlePartitions(since: number): number;
   close(): void;
 }

@@ -25,9 +25,12 @@ export class WriteBehind implements CacheStore {
   private scheduled: ReturnType<typeof setImmediate> | undefined;
   private closed = false;
 
+  /** `afterWrites` runs after each burst of writes is applied (the budget's check), `beforeClose` first in `close()`. */
   constructor(
     private readonly inner: CacheStore,
     private readonly log: Logger,
+    private readonly afterWrites: () => void = () => {},
+    private readonly beforeClose: () => void = () => {},
   ) {}
 
   /** Applies every queued write now. */
@@ -47,6 +50,7 @@ export class WriteBehind implements CacheStore {
     };
     if (writes.length > 1 && this.inner.batch) this.inner.batch(applyAll);
     else applyAll();
+    if (writes.length > 0) this.afterWrites();
   }
 
   getObject(key: string): StoredObject | undefined {
@@ -109,9 +113,25 @@ export class WriteBehind implements CacheStore {
     return this.inner.count();
   }
 
+  storedBytes(): number {
+    this.flush();
+    return this.inner.storedBytes();
+  }
+
+  trim(highBytes: number, lowBytes: number): number {
+    this.flush();
+    return this.inner.trim(highBytes, lowBytes);
+  }
+
+  removeIdlePartitions(since: number): number {
+    this.flush();
+    return this.inner.removeIdlePartitions(since);
+  }
+
   /** Applies the queued writes, then closes the wrapped store. */
   close(): void {
     if (this.closed) return;
+    this.beforeClose();
     this.flush();
     this.closed = true;
     this.inner.close();

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { cacheKey, responseForm, upstreamAccept, watchListKey, type ResponseForm } from "../../src/cache/keys.ts";
+import { cacheKey, partitionOfKey, responseForm, upstreamAccept, watchListKey, type ResponseForm } from "../../src/cache/keys.ts";
 import { parseRequestInfo } from "../../src/cache/request-info.ts";
 
 const NODE = "cn:system:node:edge-1";
@@ -138,5 +138,20 @@ describe("upstreamAccept", () => {
     expect(upstreamAccept("application/vnd.kubernetes.protobuf, application/yaml, application/json")).toBe(
       "application/vnd.kubernetes.protobuf, application/yaml, application/json",
     );
+  });
+});
+
+describe("partitionOfKey", () => {
+  test("is the identity that the key of a GET, a LIST or a watched LIST was made for", () => {
+    const token = `token:${"b".repeat(64)}`;
+    expect(partitionOfKey(keyOf("/api/v1/namespaces/x/configmaps/c1"))).toBe(NODE);
+    expect(partitionOfKey(keyOf("/apis/apps/v1/deployments?labelSelector=a%3Db", token))).toBe(token);
+    expect(partitionOfKey(watchKeyOf("/api/v1/watch/pods", "anonymous"))).toBe("anonymous");
+    expect(partitionOfKey(keyOf("/x", 'cn:a","json","/x'))).toBe('cn:a","json","/x');
+  });
+
+  test("a key not made by cacheKey is in the empty partition", () => {
+    expect(partitionOfKey("plain")).toBe("");
+    expect(partitionOfKey("[1]")).toBe("");
   });
 });

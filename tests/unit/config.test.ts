@@ -108,7 +108,7 @@ format = "text"
       { cert_file: "/abs/admin.crt", key_file: "/abs/admin.key" },
     ]);
     expect(config.certs).toEqual({ reload_interval: 3_600_000, fast_reload_interval: 250 });
-    expect(config.cache).toEqual({ backend: "file", dir: "/abs/cache" });
+    expect(config.cache).toEqual({ backend: "file", dir: "/abs/cache", max_bytes: 2 ** 30, max_idle: 720 * 3_600_000 });
     expect(config.admin.listen).toBe("");
     expect(config.log).toEqual({ level: "debug", format: "text" });
   });
@@ -243,6 +243,17 @@ describe("parseConfig: errors name the file and the key path", () => {
       .toBe(`${FILE}: certs.reload_interval: expected a duration of at most "596h", got "720h"`);
   });
 
+  test("cache.max_bytes takes sizes and cache.max_idle durations longer than a timer's", () => {
+    const cache = parseConfig(MINIMAL + `[cache]\nmax_bytes = "512MiB"\nmax_idle = "2000h"\n`, FILE).cache;
+    expect(cache).toMatchObject({ max_bytes: 512 * 2 ** 20, max_idle: 2000 * 3_600_000 });
+    expect(errorOf(MINIMAL + `[cache]\nmax_bytes = "1 GiB"\n`))
+      .toBe(`${FILE}: cache.max_bytes: expected a size like "1GiB", got "1 GiB"`);
+    expect(errorOf(MINIMAL + `[cache]\nmax_bytes = "0B"\n`))
+      .toBe(`${FILE}: cache.max_bytes: expected a size like "1GiB", got "0B"`);
+    expect(errorOf(MINIMAL + `[cache]\nmax_idle = "forever"\n`))
+      .toBe(`${FILE}: cache.max_idle: expected a duration like "720h", got "forever"`);
+  });
+
   test.each(["localhost", "127.0.0.1", "127.0.0.1:", ":51003", "127.0.0.1:70000", "::1:51003", "127.0.0.1:port"])(
     "bad listen address %p",
     (address) => {
@@ -323,7 +334,7 @@ describe("loadConfig", () => {
     writeFileSync(file, MINIMAL + `[cache]\nbackend = "memory"\ndir = "state"\n`);
     const config = loadConfig(file);
     expect(config.server.cert_file).toBe(join(dir, "etc", "server.crt"));
-    expect(config.cache).toEqual({ backend: "memory", dir: join(dir, "etc", "state") });
+    expect(config.cache).toMatchObject({ backend: "memory", dir: join(dir, "etc", "state") });
   });
 
   test("a missing file: ConfigError naming the file and ENOENT", () => {

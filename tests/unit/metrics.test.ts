@@ -130,7 +130,7 @@ describe("createMetrics", () => {
   });
 
   test("every handle writes the series the contract names", () => {
-    const metrics = createMetrics(() => 42);
+    const metrics = createMetrics({ entries: () => 42, bytes: () => 0 });
     metrics.requests.inc({ source: "cache", code: "200" });
     metrics.upstreamUp.set(0);
     metrics.watchEventsApplied.inc();
@@ -146,16 +146,20 @@ describe("createMetrics", () => {
     expect(lines).toContain("lite_apiserver_request_duration_seconds_count 1");
   });
 
-  test("cache entries are counted at scrape time", () => {
+  test("cache entries and bytes are read at scrape time", () => {
     let count = 1;
-    const metrics = createMetrics(() => count);
+    let bytes = 4096;
+    const metrics = createMetrics({ entries: () => count, bytes: () => bytes });
     expect(samples(metrics.registry.render())).toContain("lite_apiserver_cache_entries 1");
+    expect(samples(metrics.registry.render())).toContain("lite_apiserver_cache_bytes 4096");
     count = 9;
+    bytes = 8192;
     expect(samples(metrics.registry.render())).toContain("lite_apiserver_cache_entries 9");
+    expect(samples(metrics.registry.render())).toContain("lite_apiserver_cache_bytes 8192");
   });
 
   test("every sample line is well-formed exposition text", () => {
-    const metrics = createMetrics(() => 3);
+    const metrics = createMetrics({ entries: () => 3, bytes: () => 0 });
     metrics.requests.inc({ source: "upstream", code: "404" });
     metrics.upstreamUp.set(1);
     metrics.clientCertExpiry.set(1_700_000_000.5, { cn: 'odd "cn"' });

@@ -18,6 +18,8 @@ import { captureLog, configMap, flipByteOf, META, useTempDir } from "./storage-s
 
 const encode = (text: string) => new TextEncoder().encode(text);
 const sha256 = (key: string) => hash("sha256", key);
+/** Entry names start with a tag of their partition: without `partitionOf`, every key is in "". */
+const entry = (prefix: "o" | "l", key: string) => `${prefix}-${sha256("").slice(0, 16)}-${sha256(key)}`;
 const inode = (path: string) => statSync(path).ino;
 const items = (count: number, resourceVersion = "1") =>
   Array.from({ length: count }, (_, i) => configMap(`ns/cm-${String(i).padStart(4, "0")}`, resourceVersion));
@@ -27,8 +29,8 @@ describe("FileStore on disk", () => {
   let captured: ReturnType<typeof captureLog>;
   const open = () => new FileStore({ dir: tempDir(), log: captured.log });
   const objects = () => join(tempDir(), "objects");
-  const objectFile = (key: string) => join(objects(), `o-${sha256(key)}`);
-  const listFolder = (key: string) => join(objects(), `l-${sha256(key)}`);
+  const objectFile = (key: string) => join(objects(), entry("o", key));
+  const listFolder = (key: string) => join(objects(), entry("l", key));
   const snapshotFile = (key: string) => join(listFolder(key), "snapshot");
   const overlayName = (itemKey: string) => `i-${sha256(itemKey)}`;
   const overlayFile = (listKey: string, itemKey: string) => join(listFolder(listKey), overlayName(itemKey));
@@ -60,11 +62,11 @@ describe("FileStore on disk", () => {
     const names = readdirSync(objects(), { recursive: true, encoding: "utf8" });
     expect(names.sort()).toEqual(
       [
-        `l-${sha256(key)}`,
-        join(`l-${sha256(key)}`, overlayName("secret-ns/other")),
-        join(`l-${sha256(key)}`, "rv"),
-        join(`l-${sha256(key)}`, "snapshot"),
-        `o-${sha256(key)}`,
+        entry("l", key),
+        join(entry("l", key), overlayName("secret-ns/other")),
+        join(entry("l", key), "rv"),
+        join(entry("l", key), "snapshot"),
+        entry("o", key),
       ].sort(),
     );
     for (const name of names) expect(statSync(join(objects(), name)).mode & 0o077).toBe(0);

@@ -1,6 +1,6 @@
 import { Database } from "bun:sqlite";
 import { beforeEach, describe, expect, test } from "bun:test";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SqliteStore } from "../../src/storage/sqlite.ts";
 import { captureLog, configMap, META, useTempDir } from "./storage-suite.ts";
@@ -62,17 +62,50 @@ describe("SqliteStore on disk", () => {
     store.close();
   });
 
-  test("a database with a damaged page is replaced by an empty cache, logged", () => {
+  /** Closes a store holding a list, then overwrites the pages from `fromPage` on. */
+  function damagedDatabase(fromPage: number): void {
     const store = open();
     store.putList("l", META, Array.from({ length: 50 }, (_, i) => configMap(`ns/cm-${i}`, "1")));
     store.close();
     const bytes = readFileSync(dbPath());
-    bytes.fill(0xa5, 4096, 3 * 4096);
+    bytes.fill(0xa5, (fromPage - 1) * 4096);
     writeFileSync(dbPath(), bytes);
+  }
+
+  test("after an unclean stop, a damaged page is found off the main thread and the cache starts empty", async () => {
+    damagedDatabase(3);
+    rmSync(join(tempDir(), "clean-stop"));
 
     const reopened = open();
+    expect(await reopened.integrity).toMatchObject({ state: "damaged" });
+    expect(warnings()).toEqual([expect.objectContaining({ msg: "cache database is damaged, starting with an empty cache" })]);
+    expect(reopened.count()).toBe(0);
+    reopened.putObject("k", { contentType: "text/plain", body: new Uint8Array([1]) });
+    expect(reopened.getObject("k")?.body).toEqual(new Uint8Array([1]));
+    reopened.close();
+  });
+
+  test("after a clean stop no check runs; a damaged page a statement meets starts an empty cache", async () => {
+    damagedDatabase(2);
+
+    const reopened = open();
+    expect(await reopened.integrity).toEqual({ state: "skipped" });
+    expect(reopened.getList("l")).toBeUndefined();
     expect(warnings()).toHaveLength(1);
     expect(reopened.count()).toBe(0);
+    reopened.close();
+  });
+
+  test("a sound database after an unclean stop passes the check and keeps its entries", async () => {
+    const store = open();
+    store.putObject("k", { contentType: "text/plain", body: new Uint8Array([7]) });
+    store.close();
+    rmSync(join(tempDir(), "clean-stop"));
+
+    const reopened = open();
+    expect(reopened.getObject("k")?.body).toEqual(new Uint8Array([7]));
+    expect(await reopened.integrity).toEqual({ state: "ok" });
+    expect(reopened.count()).toBe(1);
     reopened.close();
   });
 

@@ -52,10 +52,12 @@ function flipLastByte(path: string): void {
 }
 
 const sha256 = (key: string) => hash("sha256", key);
-const snapshotFile = (dir: string, key: string) => join(dir, "objects", `l-${sha256(key)}`, "snapshot");
+/** Entry names start with a tag of their partition: without `partitionOf`, every key is in "". */
+const entry = (prefix: "o" | "l", key: string) => `${prefix}-${sha256("").slice(0, 16)}-${sha256(key)}`;
+const snapshotFile = (dir: string, key: string) => join(dir, "objects", entry("l", key), "snapshot");
 
 const corruptFile: StoreBackend["corrupt"] = {
-  object: (dir, key) => flipLastByte(join(dir, "objects", `o-${sha256(key)}`)),
+  object: (dir, key) => flipLastByte(join(dir, "objects", entry("o", key))),
   listItem: (dir, listKey, itemKey) => flipByteOf(snapshotFile(dir, listKey), itemKey),
   listMeta: (dir, listKey) => flipByteOf(snapshotFile(dir, listKey), '"kind"'),
 };

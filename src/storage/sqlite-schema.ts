@@ -1,0 +1,80 @@
+/**
+ * The cache database's file: how it is opened, and the one schema version this code reads. It
+ * is only a cache, so a file of another version, or one that is not a database, starts empty.
+ */
+import { Database, SQLiteError } from "bun:sqlite";
+
+const SCHEMA_VERSION = 2;
+
+/**
+ * `partition` and `used_at` serve the budget: least recently used rows go first, and a partition
+ * whose newest use is older than `cache.max_idle` goes whole. A list's items take its use time.
+ */
+const SCHEMA = `
+  CREATE TABLE objects (
+    key TEXT PRIMARY KEY, partition TEXT NOT NULL, used_at INTEGER NOT NULL,
+    content_type TEXT NOT NULL, body BLOB NOT NULL, checksum INTEGER NOT NULL);
+  CREATE INDEX objects_by_use ON objects (used_at);
+  CREATE INDEX objects_by_partition ON objects (partition, used_at);
+  CREATE TABLE lists (
+    key TEXT PRIMARY KEY, partition TEXT NOT NULL, used_at INTEGER NOT NULL,
+    meta TEXT NOT NULL, checksum INTEGER NOT NULL);
+  CREATE INDEX lists_by_use ON lists (used_at);
+  CREATE INDEX lists_by_partition ON lists (partition, used_at);
+  CREATE TABLE list_items (
+    list_key TEXT NOT NULL, item_key TEXT NOT NULL, resource_version TEXT NOT NULL,
+    json TEXT NOT NULL, checksum INTEGER NOT NULL, PRIMARY KEY (list_key, item_key));
+`;
+
+/** Past a large transaction (a big LIST), the WAL file shrinks back to this. */
+const WAL_BYTES_KEPT = 4 * 1024 * 1024;
+
+/** SQLite result codes that mean the file cannot be trusted at all. */
+const UNUSABLE = new Set(["SQLITE_CORRUPT", "SQLITE_NOTADB"]);
+
+/**
+ * Whether `error` says the database file is damaged (rather than busy, full or unwritable).
+ *
+ * @example
+ * try { db.run(sql); } catch (error) { if (isDamagedDatabase(error)) startEmpty(); else throw error; }
+ */
+export function isDamagedDatabase(error: unknown): boolean {
+  return error instanceof SQLiteError && UNUSABLE.has(error.code ?? "");
+}
+
+function startEmpty(db: Database): void {
+  const tables = db.query<{ name: string }, []>("SELECT name FROM sqlite_master WHERE type = 'table'").all();
+  for (const { name } of tables) db.run(`DROP TABLE "${name.replaceAll('"', '""')}"`);
+  // Set before any table exists (VACUUM applies it to an old file): freed pages can then go back
+  // to the file system, which a disk budget needs.
+  db.run("PRAGMA auto_vacuum = INCREMENTAL");
+  db.run("VACUUM");
+  db.run(SCHEMA);
+  db.run(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+}
+
+/**
+ * Opens the cache database at `path` in WAL mode with the current schema; `undefined` when the
+ * file is not a usable database. No integrity check runs here (see sqlite-check.ts): on a large
+ * file it takes seconds, which must not delay the first answer. Other failures (locked, no
+ * space, no permission) are thrown.
+ *
+ * @example
+ * const db = openCacheDatabase("/var/lib/lite-apiserver/cache.db") ?? replaceDamagedFile();
+ */
+export function openCacheDatabase(path: string): Database | undefined {
+  const db = new Database(path, { create: true, strict: true });
+  try {
+    db.run("PRAGMA journal_mode = WAL");
+    // A lost tail of the WAL after power loss only loses recent cache writes, never consistency.
+    db.run("PRAGMA synchronous = NORMAL");
+    db.run(`PRAGMA journal_size_limit = ${WAL_BYTES_KEPT}`);
+    const version = db.query<{ user_version: number }, []>("PRAGMA user_version").get()?.user_version;
+    if (version !== SCHEMA_VERSION) startEmpty(db);
+    return db;
+  } catch (error) {
+    db.close();
+    if (isDamagedDatabase(error)) return undefined;
+    throw error;
+  }
+}
