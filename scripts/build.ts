@@ -129,7 +129,8 @@ async function compile(target: Target, runtime: string, commit: string): Promise
     `--target=${target.bunTarget}`, `--compile-executable-path=${runtime}`,
     "--define", `LITE_APISERVER_BUILD_VERSION=${JSON.stringify(pkg.version)}`,
     "--define", `LITE_APISERVER_BUILD_COMMIT=${JSON.stringify(commit)}`,
-    join(ROOT, "src", "cli.ts"), "--outfile", outfile,
+    // The integrity check's worker is a second entry point: a worker must be bundled to be found.
+    join(ROOT, "src", "cli.ts"), join(ROOT, "src", "storage", "sqlite-check-worker.ts"), "--outfile", outfile,
   ]);
   return outfile;
 }

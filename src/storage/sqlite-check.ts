@@ -1,5 +1,13 @@
 /** The integrity check of the cache database, run in a worker thread (sqlite-check-worker.ts). */
 
+/**
+ * Where the worker's module is: beside this one when run from source; in a compiled executable
+ * (a second entry point of `npm run build`), at its path from src/, which Bun resolves there.
+ */
+const WORKER = import.meta.path.startsWith("/$bunfs/")
+  ? "./storage/sqlite-check-worker.ts"
+  : new URL("./sqlite-check-worker.ts", import.meta.url).href;
+
 /** What the check found: sound, damaged (with SQLite's words), or not run (the worker failed). */
 export type IntegrityVerdict = { state: "ok" } | { state: "damaged"; detail: string } | { state: "not run"; detail: string };
 
@@ -13,7 +21,7 @@ export type IntegrityVerdict = { state: "ok" } | { state: "damaged"; detail: str
 export function checkIntegrityInBackground(path: string): { verdict: Promise<IntegrityVerdict>; stop(): void } {
   let worker: Worker;
   try {
-    worker = new Worker(new URL("./sqlite-check-worker.ts", import.meta.url).href);
+    worker = new Worker(WORKER);
   } catch (error) {
     return { verdict: Promise.resolve({ state: "not run", detail: String(error) }), stop() {} };
   }
