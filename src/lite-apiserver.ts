@@ -60,6 +60,10 @@ function readServingFiles(config: Config) {
  */
 export async function startLiteApiserver(config: Config, log: Logger): Promise<RunningLiteApiserver> {
   const files = readServingFiles(config);
+  // Read at scrape time only, once the store is open.
+  const metrics = createMetrics({ entries: () => store.count(), bytes: () => store.storedBytes() });
+  // Set by the store before it returns, and whenever its health changes.
+  let storeUp = false;
   const store = openStore({
     backend: config.cache.backend,
     dir: config.cache.dir,
@@ -70,8 +74,11 @@ export async function startLiteApiserver(config: Config, log: Logger): Promise<R
       if (reason === "size") metrics.cacheEvictions.inc({}, count);
       else metrics.cacheIdlePartitionsRemoved.inc({}, count);
     },
+    onHealth(health) {
+      storeUp = health.up;
+      metrics.cacheStoreUp.set(health.up ? 1 : 0);
+    },
   });
-  const metrics = createMetrics({ entries: () => store.count(), bytes: () => store.storedBytes() });
   const sessions = new SessionManager({ ca: files.upstreamCa, proxy: config.upstream.proxy });
   const upstream = new Upstream({
     servers: config.upstream.servers,
@@ -131,7 +138,7 @@ export async function startLiteApiserver(config: Config, log: Logger): Promise<R
     throw new StartError(`cannot listen on ${config.server.listen.join(", ")}: ${(error as Error).message}`);
   }
   const admin = config.admin.listen
-    ? startAdmin({ listen: config.admin.listen, metrics, ready: () => true })
+    ? startAdmin({ listen: config.admin.listen, metrics, ready: () => storeUp })
     : undefined;
   upstream.startProbe();
   log.info("lite-apiserver started", {

@@ -12,6 +12,8 @@ export interface Metrics {
   clientCertExpiry: Gauge;
   requestDuration: Histogram;
   cacheBytes: Gauge;
+  /** 1 while the cache store can read and write, 0 while it cannot open, read or write. */
+  cacheStoreUp: Gauge;
   /** Entries evicted to stay within `cache.max_bytes`. */
   cacheEvictions: Counter;
   /** Partitions removed after `cache.max_idle` unused. */
@@ -44,6 +46,7 @@ export function createMetrics(store: StoreFigures = { entries: () => 0, bytes: (
     requestDuration: registry.histogram("lite_apiserver_request_duration_seconds", "Time to response headers, in seconds."),
     cacheBytes: registry.gauge("lite_apiserver_cache_bytes", "Bytes the cache takes on disk (at most), budgeted by cache.max_bytes.", (gauge) =>
       gauge.set(store.bytes())),
+    cacheStoreUp: registry.gauge("lite_apiserver_cache_store_up", "Whether the cache store can read and write (1) or not (0: locked, unreadable, disk full); requests are proxied either way."),
     cacheEvictions: registry.counter("lite_apiserver_cache_evictions_total", "Least recently used cache entries evicted to stay within cache.max_bytes."),
     cacheIdlePartitionsRemoved: registry.counter("lite_apiserver_cache_idle_partitions_removed_total", "Cache partitions removed after cache.max_idle unused."),
   };

@@ -115,7 +115,13 @@ function writeDurably(path: string, bytes: Uint8Array): void {
  */
 export function replaceAtomically(folder: string, name: string, bytes: Uint8Array): void {
   const temp = join(folder, name + TEMP_SUFFIX);
-  writeDurably(temp, bytes);
+  try {
+    writeDurably(temp, bytes);
+  } catch (error) {
+    // On a full disk a half-written temp file would hold the space it could not finish.
+    removeIfPresent(temp);
+    throw error;
+  }
   renameSync(temp, join(folder, name));
   syncFolder(folder);
 }

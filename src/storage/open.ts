@@ -4,6 +4,7 @@ import { type BudgetLimits, CacheBudget, type EvictionReason } from "./budget.ts
 import { FileStore } from "./file.ts";
 import { MemoryStore } from "./memory.ts";
 import { SqliteStore } from "./sqlite.ts";
+import { RecoveringStore, type StoreHealth } from "./recovering.ts";
 import type { CacheStore, UsageOptions } from "./types.ts";
 import { WriteBehind } from "./write-behind.ts";
 
@@ -29,12 +30,18 @@ export interface OpenStoreOptions {
   partitionOf?: (key: string) => string;
   /** Told whenever the budget removed entries (`size`: how many) or partitions (`idle`: how many). */
   onEvicted?: (reason: EvictionReason, count: number) => void;
+  /** Told when the store goes down (cannot open, read or write) and when it is back. */
+  onHealth?: (health: StoreHealth) => void;
+  /** Told, when the store is back, of the lists whose watch events it missed while down. */
+  onMissedLists?: (listKeys: string[]) => void;
+  /** How often a store that is down is tried again (default 2 s). */
+  retryMs?: number;
 }
 
 /**
  * Opens the configured cache backend (`dir` is created when missing and unused by `memory`),
- * with its writes moved off the request path by `WriteBehind` and, given `limits`, kept within
- * its budget by `CacheBudget`.
+ * with its writes moved off the request path by `WriteBehind`, kept serving while it cannot open
+ * or write by `RecoveringStore` and, given `limits`, kept within its budget by `CacheBudget`.
  *
  * @example
  * const store = openStore({ backend: "sqlite", dir: "/var/lib/lite-apiserver", log,
@@ -45,7 +52,13 @@ export interface OpenStoreOptions {
 export function openStore(options: OpenStoreOptions): CacheStore {
   const { limits } = options;
   const useGranularityMs = Math.min(MAX_USE_GRANULARITY_MS, (limits?.maxIdleMs ?? Infinity) / 10);
-  const inner = openBackend(options.backend, options.dir, options.log, { partitionOf: options.partitionOf, useGranularityMs });
+  const usage = { partitionOf: options.partitionOf, useGranularityMs };
+  const inner = new RecoveringStore(() => openBackend(options.backend, options.dir, options.log, usage), {
+    log: options.log,
+    retryMs: options.retryMs ?? 2000,
+  });
+  if (options.onHealth) inner.onHealth(options.onHealth);
+  if (options.onMissedLists) inner.onMissedLists(options.onMissedLists);
   if (limits === undefined) return new WriteBehind(inner, options.log);
   const budget = new CacheBudget(inner, limits, options.log, options.onEvicted);
   const store = new WriteBehind(inner, options.log, () => budget.afterWrites(), () => budget.stop());

@@ -1,4 +1,5 @@
 import type { Logger } from "../log.ts";
+import { StoreUnavailableError } from "./recovering.ts";
 import type { CacheStore, ListItem, ListMeta, StoredList, StoredObject } from "./types.ts";
 
 interface PendingWrite {
@@ -44,7 +45,8 @@ export class WriteBehind implements CacheStore {
         try {
           write.apply();
         } catch (error) {
-          this.log.error("cache write failed", { op: write.op, error: String(error) });
+          // A store that is down said so once (recovering.ts); a line per write would flood.
+          if (!(error instanceof StoreUnavailableError)) this.log.error("cache write failed", { op: write.op, error: String(error) });
         }
       }
     };
