@@ -3,9 +3,9 @@
  * missing or built from other sources (a digest of their contents, not file times), and reused
  * otherwise, since building three targets takes minutes.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { binaryName, BUILT_FROM_FILE, sourcesDigest, TARGETS } from "../../scripts/build.ts";
+import { binaryName, buildHostBinary, BUILT_FROM_FILE, sourcesDigest, TARGETS } from "../../scripts/build.ts";
 
 export const ROOT = resolve(import.meta.dir, "../..");
 export const DIST = join(ROOT, "dist");
@@ -22,9 +22,14 @@ export const RELEASE_FILES: readonly string[] = [
 
 /** The sources digest and commit that dist/ was built from, or undefined when dist/ is incomplete. */
 export function builtFrom(): { sources: string; commit: string } | undefined {
-  const marker = join(DIST, BUILT_FROM_FILE);
-  if (!existsSync(join(DIST, "SHA256SUMS")) || !existsSync(marker)) return undefined;
+  if (!existsSync(join(DIST, "SHA256SUMS"))) return undefined;
   if (RELEASE_FILES.some((name) => !existsSync(join(DIST, name)))) return undefined;
+  return builtFromIn(DIST);
+}
+
+function builtFromIn(folder: string): { sources: string; commit: string } | undefined {
+  const marker = join(folder, BUILT_FROM_FILE);
+  if (!existsSync(marker)) return undefined;
   const fields = Object.fromEntries(readFileSync(marker, "utf8").trim().split("\n").map((line) => line.split(" ")));
   return { sources: fields.sources ?? "", commit: fields.commit ?? "" };
 }
@@ -47,14 +52,17 @@ export async function ensureDist(): Promise<void> {
 }
 
 /**
- * The release executable this machine runs (the x64 build needs AVX2, else the baseline build),
- * built from the current sources first when dist/ is not.
+ * The release executable this machine runs (what install.sh picks here), built from the current
+ * sources into .tmp/host-binary/ when it is not: the same compile as a release, without the other
+ * targets and the xz copies.
  *
  * @example
- * const binary = await hostReleaseBinary(); // ".../dist/lite-apiserver-linux-x64"
+ * const binary = await hostReleaseBinary(); // ".../.tmp/host-binary/lite-apiserver-linux-x64"
  */
 export async function hostReleaseBinary(): Promise<string> {
-  await ensureDist();
-  const avx2 = /\bavx2\b/.test(readFileSync("/proc/cpuinfo", "utf8"));
-  return join(DIST, avx2 ? "lite-apiserver-linux-x64" : "lite-apiserver-linux-x64-baseline");
+  const folder = join(ROOT, ".tmp", "host-binary");
+  mkdirSync(folder, { recursive: true });
+  const binary = readdirSync(folder, { withFileTypes: true }).find((entry) => entry.name.startsWith("lite-apiserver-"));
+  if (binary && builtFromIn(folder)?.sources === sourcesDigest()) return join(folder, binary.name);
+  return buildHostBinary(folder);
 }
