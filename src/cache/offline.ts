@@ -54,12 +54,19 @@ export class OfflineAnswers {
     this.backOnline.abort();
   }
 
-  /** 503 for what the cache cannot answer: a miss, a write, anything not cacheable. */
+  /**
+   * 503 for what the cache cannot answer: a miss, a write, anything not cacheable. Retry-After is
+   * the probe's period, at most MAX_RETRY_AFTER_SECONDS: client-go sleeps that long before its
+   * retry, so a long health_interval must not park kubelet or kubectl for as long.
+   */
   private refusal(message: string): Response {
-    const retryAfter = Math.max(1, Math.ceil(this.deps.healthIntervalMs / 1000));
+    const retryAfter = Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(1, Math.ceil(this.deps.healthIntervalMs / 1000)));
     return statusResponse(503, "ServiceUnavailable", message, { "Retry-After": String(retryAfter) });
   }
 }
+
+/** A local refusal costs next to nothing, so callers may come back soon. */
+const MAX_RETRY_AFTER_SECONDS = 5;
 
 function objectVersion(body: Uint8Array): string {
   try {

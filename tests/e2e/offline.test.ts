@@ -141,9 +141,9 @@ for (const backend of ["sqlite", "file"] as const) {
         expect(await upstreamUp()).toBe(false);
       } finally {
         cluster.thawApiserver();
+        await lite.stop();
+        await start();
       }
-      await lite.stop();
-      await start();
     }, 180_000);
 
     test("the cloud returns: a deletion there is reflected", async () => {

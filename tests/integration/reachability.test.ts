@@ -63,6 +63,10 @@ describe("reachability", () => {
     expect(response.status).toBe(200);
     expect(response.headers.get("x-lite-apiserver-cache")).toBe("hit");
     expect(lite.running.upstream.reachable).toBe(false);
+    // A miss is refused at once; with an hourly probe, Retry-After still asks client-go back soon.
+    const miss = await get(`${NS}/never-cached`);
+    expect(miss.status).toBe(503);
+    expect(Number(miss.headers.get("retry-after"))).toBe(5);
   });
 
   test("a long-running request never counts: a watch whose headers come late triggers no probe", async () => {
@@ -83,7 +87,7 @@ describe("reachability", () => {
     await until(() => fake.openWatches() === 1, "the watch to reach the cloud");
     const ended = watch.text().then(() => "ended", () => "ended");
     fake.hang = true;
-    expect(await ended).toBe("ended");
+    expect(await Promise.race([ended, Bun.sleep(60_000).then(() => "still open a minute later")])).toBe("ended");
     expect(lite.running.upstream.reachable).toBe(false);
   });
 });
