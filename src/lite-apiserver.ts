@@ -108,7 +108,7 @@ export async function startLiteApiserver(config: Config, log: Logger): Promise<R
   });
   certs.start();
 
-  const cache = new CacheManager({ store, metrics, log, healthIntervalMs: config.upstream.health_interval });
+  const cache = new CacheManager({ store, metrics, log });
   upstream.onChange((reachable) => cache.reachabilityChanged(reachable));
   const forwarder = new Forwarder({ upstream, sessions, cache, metrics, log });
   const app = createProxyApp({ forwarder, metrics, log });

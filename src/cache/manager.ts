@@ -13,7 +13,7 @@ import type { BodySink, CacheRequest, RequestCache } from "./request-cache.ts";
 
 /**
  * @example
- * const cache = new CacheManager({ store, metrics, log, healthIntervalMs: 2000 });
+ * const cache = new CacheManager({ store, metrics, log });
  * upstream.onChange((reachable) => cache.reachabilityChanged(reachable));
  * const plan = cache.plan({ method: "GET", url, headers, partition: "anonymous" });
  */
@@ -21,7 +21,7 @@ export class CacheManager implements RequestCache<CachePlan> {
   private readonly capture: CacheCapture;
   private readonly offline: OfflineAnswers;
 
-  constructor(deps: { store: CacheStore; metrics: Metrics; log: Logger; healthIntervalMs: number }) {
+  constructor(deps: { store: CacheStore; metrics: Metrics; log: Logger }) {
     this.capture = new CacheCapture(deps);
     this.offline = new OfflineAnswers(deps);
   }

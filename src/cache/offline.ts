@@ -12,14 +12,14 @@ import { answerFromBroaderList } from "./selectors/broader-answer.ts";
 
 /**
  * @example
- * const offline = new OfflineAnswers({ store, healthIntervalMs: 2000 });
+ * const offline = new OfflineAnswers({ store });
  * return offline.answer(plan, request.signal); // 200 from the cache, or 503 Status
  */
 export class OfflineAnswers {
   /** Aborted when the cloud is back, closing the watches held open meanwhile. */
   private backOnline = new AbortController();
 
-  constructor(private readonly deps: { store: CacheStore; healthIntervalMs: number }) {}
+  constructor(private readonly deps: { store: CacheStore }) {}
 
   answer(plan: CachePlan, signal: AbortSignal): Response {
     const { store } = this.deps;
@@ -55,18 +55,14 @@ export class OfflineAnswers {
   }
 
   /**
-   * 503 for what the cache cannot answer: a miss, a write, anything not cacheable. Retry-After is
-   * the probe's period, at most MAX_RETRY_AFTER_SECONDS: client-go sleeps that long before its
-   * retry, so a long health_interval must not park kubelet or kubectl for as long.
+   * 503 for what the cache cannot answer: a miss, a write, anything not cacheable. Retry-After is one
+   * second: client-go sleeps that long before each of its retries, and a local refusal costs next to
+   * nothing, so a long health_interval must not park kubelet or kubectl for as long.
    */
   private refusal(message: string): Response {
-    const retryAfter = Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(1, Math.ceil(this.deps.healthIntervalMs / 1000)));
-    return statusResponse(503, "ServiceUnavailable", message, { "Retry-After": String(retryAfter) });
+    return statusResponse(503, "ServiceUnavailable", message, { "Retry-After": "1" });
   }
 }
-
-/** A local refusal costs next to nothing, so callers may come back soon. */
-const MAX_RETRY_AFTER_SECONDS = 5;
 
 function objectVersion(body: Uint8Array): string {
   try {
