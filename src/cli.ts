@@ -1,6 +1,7 @@
 #!/usr/bin/env bun
 import { parseArgs } from "node:util";
 import { stringify } from "smol-toml";
+import { servingCertProblem } from "./certs/in-cluster-sans.ts";
 import { ConfigError, loadConfig } from "./config/load.ts";
 import { formatDuration } from "./config/duration.ts";
 import { formatSize } from "./config/size.ts";
@@ -28,6 +29,7 @@ function effectiveConfig(config: Config): string {
     cache: { ...config.cache, max_bytes: formatSize(config.cache.max_bytes), max_idle: formatDuration(config.cache.max_idle) },
     admin: config.admin,
     log: config.log,
+    in_cluster: config.in_cluster,
   });
 }
 
@@ -68,6 +70,8 @@ async function main(argv: string[]): Promise<void> {
     if (error instanceof ConfigError) fail(2, error.message);
     throw error;
   }
+  const certProblem = servingCertProblem(config.server.cert_file, config.in_cluster);
+  if (certProblem !== undefined) fail(2, `${file}: ${certProblem}`);
   if (command === "check-config") {
     process.stdout.write(`# ${file}: valid\n${effectiveConfig(config)}\n`);
     return;

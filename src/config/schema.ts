@@ -2,6 +2,7 @@ import * as v from "valibot";
 import { parseDuration } from "./duration.ts";
 import { parseSize } from "./size.ts";
 import { parseHostPort } from "./address.ts";
+import { addressProblem, InClusterSchema } from "./in-cluster.ts";
 
 /** What the file held, in TOML terms (valibot's own `received` calls TOML tables "null"). */
 function got(issue: v.BaseIssue<unknown>): string {
@@ -104,7 +105,7 @@ const oneOf = <const T extends readonly [string, ...string[]]>(options: T, fallb
   v.optional(v.picklist(options, (issue) => `expected one of ${options.join(", ")}, got ${got(issue)}`), fallback);
 
 /** The config file exactly as CONTRACT.md defines it; durations become milliseconds. */
-export const ConfigSchema = v.strictObject({
+export const ConfigSchema = v.pipe(v.strictObject({
   server: table("server", {
     listen: v.optional(
       v.pipe(v.array(hostPort, (issue) => `expected a list of addresses, got ${got(issue)}`), v.minLength(1, "expected at least one address")),
@@ -152,6 +153,13 @@ export const ConfigSchema = v.strictObject({
     }),
     {},
   ),
-});
+  in_cluster: InClusterSchema,
+}), v.forward(
+  v.check(
+    (config) => addressProblem(config.in_cluster, config.server.listen) === undefined,
+    (issue) => addressProblem(issue.input.in_cluster, issue.input.server.listen)!,
+  ),
+  ["in_cluster", "address"],
+));
 
 export type Config = v.InferOutput<typeof ConfigSchema>;
