@@ -12,6 +12,8 @@ import { Forwarder } from "./proxy/forward.ts";
 import { tunnelUpgrade } from "./proxy/tunnel.ts";
 import { CacheManager } from "./cache/manager.ts";
 import { partitionOfKey } from "./cache/keys.ts";
+import { InClusterAnswers } from "./cache/in-cluster-answers.ts";
+import { inClusterTarget } from "./config/in-cluster.ts";
 import { CertWatcher } from "./certs/watcher.ts";
 import { createProxyApp } from "./server/app.ts";
 import { identifyCaller } from "./server/identity.ts";
@@ -110,7 +112,9 @@ export async function startLiteApiserver(config: Config, log: Logger): Promise<R
 
   const cache = new CacheManager({ store, metrics, log });
   upstream.onChange((reachable) => cache.reachabilityChanged(reachable));
-  const forwarder = new Forwarder({ upstream, sessions, cache, metrics, log });
+  // Kept while the rewrite is off too (address set, enabled = false), so turning it off reaches kube-proxy.
+  const answers = config.in_cluster.address !== "" ? new InClusterAnswers(inClusterTarget(config.in_cluster)) : undefined;
+  const forwarder = new Forwarder({ upstream, sessions, cache, answers, metrics, log });
   const app = createProxyApp({ forwarder, metrics, log });
   try {
     front = await startTlsFront({

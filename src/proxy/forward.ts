@@ -1,3 +1,4 @@
+import type { AnswerRewrite } from "../cache/answer-rewrite.ts";
 import type { RequestCache } from "../cache/request-cache.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics/metrics.ts";
@@ -24,6 +25,8 @@ export class Forwarder<Plan> {
       upstream: Upstream;
       sessions: SessionManager;
       cache: RequestCache<Plan>;
+      /** Applied to every answer after the cache saw it (the `[in_cluster]` endpoints). */
+      answers?: AnswerRewrite<unknown>;
       metrics: Metrics;
       log: Logger;
     },
@@ -38,8 +41,12 @@ export class Forwarder<Plan> {
     // Without this Bun asks for gzip on the caller's behalf; the caller's own choice passes through.
     if (!headers.has("accept-encoding")) headers.set("accept-encoding", "identity");
     const session = sessions.forCaller(caller);
-    const plan = cache.plan({ method: request.method, url, headers, partition: partitionOf(caller, session, headers) });
-    const finish = (response: Response, from: "upstream" | "offline") => {
+    const cacheRequest = { method: request.method, url, headers, partition: partitionOf(caller, session, headers) };
+    // Before the plan: a rewrite may need a form of answer the cache would not ask for.
+    const note = this.deps.answers?.prepare(cacheRequest);
+    const plan = cache.plan(cacheRequest);
+    const finish = (answer: Response, from: "upstream" | "offline") => {
+      const response = note === undefined ? answer : this.deps.answers!.apply(note, answer, from);
       const source = from === "upstream" ? from : response.headers.has(CACHE_HIT_HEADER) ? "cache" : "local";
       metrics.requests.inc({ source, code: String(response.status) });
       metrics.requestDuration.observe((performance.now() - started) / 1000);
