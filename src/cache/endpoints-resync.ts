@@ -1,6 +1,7 @@
 /**
- * After lite-apiserver starts, the first watch of Endpoints or EndpointSlices that each caller
- * resumes from a resourceVersion is answered with `410 Expired`, so the caller re-lists. Without
+ * After lite-apiserver starts, the first watch of Endpoints or EndpointSlices that a caller resumes
+ * from a resourceVersion without having listed them in this run is answered with `410 Expired`, so
+ * the caller re-lists. Without
  * it, turning `[in_cluster]` on or off would never reach kube-proxy: its resumed watch sees no
  * change to `default/kubernetes`, so it would keep the address the previous run showed it.
  */
@@ -32,20 +33,26 @@ export function resumesFromVersion(url: URL): boolean {
 }
 
 /**
- * Remembers which callers were already sent to re-list in this run.
+ * Remembers which callers hold endpoints they read in this run: they listed them, or were sent
+ * to re-list once.
  *
  * @example
  * const resync = new EndpointsResync();
  * if (resync.takeFirst(partition, "endpointslices")) return resync.expiredWatch(upstreamResponse);
  */
 export class EndpointsResync {
-  private readonly resynced = new Set<string>();
+  private readonly current = new Set<string>();
 
-  /** True once per caller and resource in this run: the first resumed watch. */
+  /** A LIST answered in this run: what the caller holds is this run's. */
+  listed(partition: string, resource: EndpointsResource): void {
+    this.current.add(`${resource} ${partition}`);
+  }
+
+  /** True for a resumed watch of a caller that holds endpoints from an earlier run; once. */
   takeFirst(partition: string, resource: EndpointsResource): boolean {
     const key = `${resource} ${partition}`;
-    if (this.resynced.has(key)) return false;
-    this.resynced.add(key);
+    if (this.current.has(key)) return false;
+    this.current.add(key);
     return true;
   }
 

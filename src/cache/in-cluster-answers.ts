@@ -1,7 +1,7 @@
 /**
  * `[in_cluster]` on the request path: reads of Endpoints and EndpointSlices go upstream as JSON,
  * their answers show `default/kubernetes` at lite-apiserver's address (when the rewrite is on), and
- * each caller's first resumed watch of them re-lists, so a changed setting reaches kube-proxy.
+ * a caller's first resumed watch of them after a start re-lists, so a changed setting reaches kube-proxy.
  */
 import type { AnswerRewrite } from "./answer-rewrite.ts";
 import { EndpointsResync, resumesFromVersion } from "./endpoints-resync.ts";
@@ -41,6 +41,7 @@ export class InClusterAnswers implements AnswerRewrite<EndpointsRead> {
   }
 
   apply(read: EndpointsRead, response: Response, source: "upstream" | "offline"): Response {
+    if (!read.watch && response.status === 200) this.resync.listed(read.partition, read.resource);
     // Offline watches stay as the contract says: held open, nothing invented.
     if (source === "upstream" && read.resumes && response.status === 200 && this.resync.takeFirst(read.partition, read.resource)) {
       return this.resync.expiredWatch(response);

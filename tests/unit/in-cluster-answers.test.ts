@@ -47,7 +47,7 @@ describe("InClusterAnswers: re-list after a start", () => {
     });
   }
 
-  test("fresh watches, LISTs and offline answers are not sent back", async () => {
+  test("fresh watches and offline answers are not sent back", async () => {
     const answers = new InClusterAnswers(undefined);
     const passes = (url: string, source: "upstream" | "offline" = "upstream") => {
       const response = new Response("{}", { headers: { "Content-Type": "application/json" } });
@@ -55,10 +55,18 @@ describe("InClusterAnswers: re-list after a start", () => {
     };
     expect(passes(`${SLICES}&watch=true&resourceVersion=0`)).toBe(true);
     expect(passes(`${SLICES}&watch=true`)).toBe(true);
-    expect(passes(`${SLICES}&resourceVersion=208`)).toBe(true);
     expect(passes(`${SLICES}&watch=true&resourceVersion=208`, "offline")).toBe(true);
     // The offline answer did not use up the caller's re-list: the next live one still gets it.
     expect(passes(`${SLICES}&watch=true&resourceVersion=208`)).toBe(false);
+  });
+
+  test("a caller that listed in this run resumes its watch untouched", () => {
+    const answers = new InClusterAnswers(undefined);
+    const list = new Response("{}", { headers: { "Content-Type": "application/json" } });
+    answers.apply(answers.prepare(request(`${SLICES}&resourceVersion=0`))!, list, "upstream");
+    const watch = liveWatch();
+    expect(answers.apply(answers.prepare(request(`${SLICES}&watch=true&resourceVersion=208`))!, watch.response, "upstream")).toBe(watch.response);
+    expect(watch.cancelled()).toBe(false);
   });
 
   test("with the rewrite on, a live watch that is not sent back is rewritten", async () => {

@@ -12,6 +12,7 @@
  * | 1    | tests/e2e/proxy.test.ts     |
  * | 2    | tests/e2e/offline.test.ts   |
  * | 3    | tests/e2e/certs.test.ts     |
+ * | 8    | tests/e2e/incluster.test.ts |
  * | 15   | tests/e2e/selectors.test.ts |
  * | 4+   | the next free number, one per new e2e file; add it to this table |
  *
