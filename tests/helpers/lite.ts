@@ -58,6 +58,8 @@ export async function startTestLite(
     identities?: { certFile: string; keyFile: string }[];
     serving?: { certFile: string; keyFile: string };
     dir?: string;
+    /** `server.listen`; default one free loopback port. */
+    listen?: string[];
     /** `upstream.timeout`; generous by default, so that a busy machine never looks like a frozen cloud. */
     timeout?: string;
     healthInterval?: string;
@@ -69,7 +71,7 @@ export async function startTestLite(
   const extra = options.toml ?? "";
   const hasSection = (name: string) => new RegExp(`^\\[${name}\\]`, "m").test(extra);
   const toml = [
-    `[server]\nlisten = ["127.0.0.1:0"]\ncert_file = "${serving.certFile}"\nkey_file = "${serving.keyFile}"\nclient_ca_file = "${pki.ca.certFile}"`,
+    `[server]\nlisten = ${JSON.stringify(options.listen ?? ["127.0.0.1:0"])}\ncert_file = "${serving.certFile}"\nkey_file = "${serving.keyFile}"\nclient_ca_file = "${pki.ca.certFile}"`,
     hasSection("upstream") ? "" : `[upstream]\nservers = ${JSON.stringify(options.servers)}\nca_file = "${pki.ca.certFile}"\ntimeout = "${options.timeout ?? "3s"}"\nhealth_interval = "${options.healthInterval ?? "200ms"}"`,
     ...identities.map((i) => `[[identity]]\ncert_file = "${i.certFile}"\nkey_file = "${i.keyFile}"`),
     hasSection("cache") ? "" : `[cache]\nbackend = "memory"\ndir = "${dir}/cache"`,
