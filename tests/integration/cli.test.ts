@@ -324,7 +324,7 @@ describe("run", () => {
     } finally {
       await upstream.close();
     }
-  });
+  }, 120_000);
 
   test("exits 0 on SIGINT too", async () => {
     const { proc } = await startServer("serve-int.toml");
