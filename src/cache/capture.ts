@@ -43,7 +43,12 @@ export class CacheCapture {
       end: () => {
         if (size > MAX_CACHED_BODY) return;
         const body = Bun.concatArrayBuffers(chunks, Infinity, true);
-        setImmediate(() => this.store(plan, contentType, gzipped ? Bun.gunzipSync(body) : body));
+        setImmediate(() => {
+          const plain = gzipped ? gunzipped(body) : body;
+          // A damaged gzip body was relayed as the cloud sent it, but is never cached.
+          if (plain) this.store(plan, contentType, plain);
+          else this.deps.log.warn("answer not cached: its gzip body is damaged", { key: plan.key });
+        });
       },
       abort() {
         chunks.length = 0;
@@ -88,5 +93,14 @@ export class CacheCapture {
       end() {},
       abort() {},
     };
+  }
+}
+
+/** The body unzipped, or `undefined` when it is not sound gzip (it must not crash the process). */
+function gunzipped(body: Uint8Array<ArrayBuffer>): Uint8Array | undefined {
+  try {
+    return Bun.gunzipSync(body);
+  } catch {
+    return undefined;
   }
 }
