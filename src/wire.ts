@@ -7,28 +7,34 @@
 /** Set to `hit` on every answer that came from the local cache. */
 export const CACHE_HIT_HEADER = "X-Lite-Apiserver-Cache";
 
+/** Seconds since the cloud last confirmed a cache answer (CONTRACT.md). */
+export const CACHE_AGE_HEADER = "X-Lite-Apiserver-Cache-Age";
+
 /** Kubernetes `Warning` (RFC 7234 code 299) on every cache answer; kubectl prints it. */
 export const OFFLINE_WARNING =
   '299 - "lite-apiserver: the cloud kube-apiserver is unreachable; this answer comes from the local cache"';
 
 /**
- * The headers of an answer from the cache.
+ * The headers of an answer from the cache, with its age when known (entries cached before
+ * ages were kept have none).
  *
  * @example
- * new Response(body, { headers: cacheAnswerHeaders("application/json") });
+ * new Response(body, { headers: cacheAnswerHeaders("application/json", 42) });
  */
-export function cacheAnswerHeaders(contentType: string): Record<string, string> {
-  return { "Content-Type": contentType, [CACHE_HIT_HEADER]: "hit", Warning: OFFLINE_WARNING };
+export function cacheAnswerHeaders(contentType: string, ageSeconds?: number): Record<string, string> {
+  const headers: Record<string, string> = { "Content-Type": contentType, [CACHE_HIT_HEADER]: "hit", Warning: OFFLINE_WARNING };
+  if (ageSeconds !== undefined) headers[CACHE_AGE_HEADER] = String(ageSeconds);
+  return headers;
 }
 
 /**
- * A cached answer, marked as such for the caller (kubectl prints the warning).
+ * A cached answer, marked as such for the caller (kubectl prints the warning), with its age.
  *
  * @example
- * return cacheHit('{"kind":"ConfigMap",...}', "application/json");
+ * return cacheHit('{"kind":"ConfigMap",...}', "application/json", 42);
  */
-export function cacheHit(body: string | Uint8Array, contentType: string): Response {
-  return new Response(body, { status: 200, headers: cacheAnswerHeaders(contentType) });
+export function cacheHit(body: string | Uint8Array, contentType: string, ageSeconds?: number): Response {
+  return new Response(body, { status: 200, headers: cacheAnswerHeaders(contentType, ageSeconds) });
 }
 
 /**

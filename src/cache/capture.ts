@@ -5,6 +5,7 @@
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import type { CacheStore } from "../storage/types.ts";
+import type { Confirmations } from "./confirmations.ts";
 import { splitList } from "./list-body.ts";
 import { PageJoiner } from "./list-pages.ts";
 import type { CachePlan } from "./plan.ts";
@@ -23,7 +24,7 @@ const MAX_CACHED_BODY = 64 * 1024 * 1024;
 export class CacheCapture {
   private readonly pages = new PageJoiner();
 
-  constructor(private readonly deps: { store: CacheStore; metrics: Metrics; log: Logger }) {}
+  constructor(private readonly deps: { store: CacheStore; metrics: Metrics; log: Logger; confirmations: Confirmations }) {}
 
   sinkFor(plan: CachePlan, status: number, headers: Headers): BodySink | undefined {
     if (plan.kind === "none" || plan.key === undefined || status !== 200) return undefined;
@@ -65,12 +66,18 @@ export class CacheCapture {
         const split = splitList(new TextDecoder().decode(body));
         if (split) {
           const whole = this.pages.addPage({ key, continueToken: plan.continueToken, list: split, nextContinue: split.nextContinue });
-          if (whole) this.deps.store.putList(key, { ...whole.meta, contentType }, whole.items);
+          if (whole) {
+            this.deps.store.putList(key, { ...whole.meta, contentType }, whole.items);
+            this.deps.confirmations.confirm(key);
+          }
           return;
         }
       }
       // Tables, protobuf and discovery are kept whole; a paginated one only when complete.
-      if (plan.continueToken === undefined) this.deps.store.putObject(key, { contentType, body });
+      if (plan.continueToken === undefined) {
+        this.deps.store.putObject(key, { contentType, body });
+        this.deps.confirmations.confirm(key);
+      }
     } catch (error) {
       this.deps.log.warn("cache write failed", { error: (error as Error).message });
     }
@@ -78,7 +85,7 @@ export class CacheCapture {
 
   private watchApplier(listKey: string): BodySink {
     const parser = new WatchEventParser();
-    const { store, metrics } = this.deps;
+    const { store, metrics, confirmations } = this.deps;
     return {
       chunk(bytes) {
         // After the chunk went to the caller: applying never delays the stream.
@@ -86,6 +93,7 @@ export class CacheCapture {
           for (const event of parser.push(bytes)) {
             if (applyWatchEvent(store, listKey, event)) {
               metrics.watchEventsApplied.inc();
+              confirmations.confirm(listKey);
             }
           }
         });

@@ -12,6 +12,8 @@ export function heldWatch(options: {
   timeoutSeconds: number | undefined;
   callerSignal: AbortSignal;
   closeSignal: AbortSignal;
+  /** Of the LIST the watch keeps current. */
+  ageSeconds?: number;
 }): Response {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const cleanup = () => {
@@ -38,5 +40,5 @@ export function heldWatch(options: {
     },
     cancel: cleanup,
   });
-  return new Response(body, { status: 200, headers: cacheAnswerHeaders("application/json") });
+  return new Response(body, { status: 200, headers: cacheAnswerHeaders("application/json", options.ageSeconds) });
 }

@@ -7,6 +7,7 @@ import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import type { CacheStore } from "../storage/types.ts";
 import { CacheCapture } from "./capture.ts";
+import { Confirmations } from "./confirmations.ts";
 import { OfflineAnswers } from "./offline.ts";
 import { planRequest, type CachePlan } from "./plan.ts";
 import type { BodySink, CacheRequest, RequestCache } from "./request-cache.ts";
@@ -22,8 +23,10 @@ export class CacheManager implements RequestCache<CachePlan> {
   private readonly offline: OfflineAnswers;
 
   constructor(deps: { store: CacheStore; metrics: Metrics; log: Logger }) {
-    this.capture = new CacheCapture(deps);
-    this.offline = new OfflineAnswers(deps);
+    // Capturing records when the cloud confirmed each entry; offline answers tell its age.
+    const confirmations = new Confirmations(deps.store);
+    this.capture = new CacheCapture({ ...deps, confirmations });
+    this.offline = new OfflineAnswers({ ...deps, confirmations });
   }
 
   plan(request: CacheRequest): CachePlan {

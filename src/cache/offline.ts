@@ -2,43 +2,50 @@
  * Offline answers: what the cache says while the cloud is unreachable, per CONTRACT.md
  * ("Online and offline").
  */
-import type { CacheStore } from "../storage/types.ts";
+import type { Metrics } from "../metrics/metrics.ts";
+import type { CacheStore, StoredList } from "../storage/types.ts";
 import { cacheHit, statusResponse } from "../wire.ts";
 import { heldWatch } from "./held-watch.ts";
 import { assembleList } from "./list-body.ts";
 import type { CachePlan } from "./plan.ts";
 import { isLaterVersion } from "./resource-version.ts";
-import { answerFromBroaderList } from "./selectors/broader-answer.ts";
+import type { Confirmations } from "./confirmations.ts";
+import { narrowBroaderList } from "./selectors/broader-answer.ts";
+import { refreshAges } from "./table-age.ts";
 
 /**
  * @example
- * const offline = new OfflineAnswers({ store });
+ * const offline = new OfflineAnswers({ store, metrics, confirmations });
  * return offline.answer(plan, request.signal); // 200 from the cache, or 503 Status
  */
 export class OfflineAnswers {
   /** Aborted when the cloud is back, closing the watches held open meanwhile. */
   private backOnline = new AbortController();
+  /** Resources with a cache age reported since the cloud was last reachable. */
+  private readonly agedResources = new Set<string>();
 
-  constructor(private readonly deps: { store: CacheStore }) {}
+  constructor(private readonly deps: { store: CacheStore; metrics: Metrics; confirmations: Confirmations }) {}
 
   answer(plan: CachePlan, signal: AbortSignal): Response {
     const { store } = this.deps;
     if (plan.kind === "watch") {
-      return heldWatch({ timeoutSeconds: plan.timeoutSeconds, callerSignal: signal, closeSignal: this.backOnline.signal });
+      return heldWatch({ timeoutSeconds: plan.timeoutSeconds, callerSignal: signal, closeSignal: this.backOnline.signal,
+        ageSeconds: plan.key === undefined ? undefined : this.deps.confirmations.ageSeconds(plan.key) });
     }
     if (plan.kind !== "none" && plan.key !== undefined) {
       const list = plan.kind === "list" ? store.getList(plan.key) : undefined;
-      if (list) return cacheHit(assembleList(list), list.meta.contentType);
+      if (list) return this.listHit(plan, plan.key, list);
       const object = store.getObject(plan.key);
       // A watch keeps the collection's LIST current, so its copy of the object may be newer.
       const collection = plan.collection?.();
       const item = collection && store.getListItem(collection.listKey, collection.itemKey);
       if (item && (!object || isLaterVersion(item.resourceVersion, objectVersion(object.body)))) {
-        return cacheHit(item.json, "application/json");
+        return this.hit(plan, collection.listKey, item.json, "application/json");
       }
-      if (object) return cacheHit(object.body, object.contentType);
-      const narrowed = plan.narrowing && answerFromBroaderList(store, plan.narrowing);
-      if (narrowed) return narrowed;
+      if (object) return this.hit(plan, plan.key, object.body, object.contentType);
+      const narrowed = plan.narrowing && narrowBroaderList(store, plan.narrowing);
+      if (narrowed instanceof Response) return narrowed;
+      if (narrowed) return this.listHit(plan, narrowed.key, narrowed.list);
     }
     const what = plan.kind === "none" ? "this request needs the cloud" : "this answer was never cached for this caller";
     return this.refusal(`lite-apiserver: the cloud kube-apiserver is unreachable and ${what}`);
@@ -46,12 +53,31 @@ export class OfflineAnswers {
 
   /** The cloud answers again: held watches end, so their callers re-watch it. */
   cloudIsBack(): void {
+    for (const resource of this.agedResources) this.deps.metrics.cacheAge.delete({ resource });
+    this.agedResources.clear();
     this.backOnline.abort();
     this.backOnline = new AbortController();
   }
 
   close(): void {
     this.backOnline.abort();
+  }
+
+  /** A cached LIST; a Table's Age column is recomputed, since its text was the cloud's then. */
+  private listHit(plan: CachePlan, key: string, list: StoredList): Response {
+    const items = list.meta.columns === undefined ? list.items : refreshAges(list.meta.columns, list.items, Date.now());
+    return this.hit(plan, key, assembleList({ meta: list.meta, items }), list.meta.contentType);
+  }
+
+  /** A cache answer from the entry at `key`, with that entry's age (also reported per resource). */
+  private hit(plan: CachePlan, key: string, body: string | Uint8Array, contentType: string): Response {
+    const age = this.deps.confirmations.ageSeconds(key);
+    const resource = plan.resource ?? "";
+    if (age !== undefined && age > (this.deps.metrics.cacheAge.get({ resource }) ?? -1)) {
+      this.deps.metrics.cacheAge.set(age, { resource });
+      this.agedResources.add(resource);
+    }
+    return cacheHit(body, contentType, age);
   }
 
   /**

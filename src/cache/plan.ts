@@ -10,6 +10,8 @@ import { planListNarrowing, type ListNarrowing } from "./selectors/narrowing.ts"
 export interface CachePlan {
   kind: CacheKind;
   form: ResponseForm;
+  /** `resource[.group]`, or "discovery": the label of the cache age metric. */
+  resource?: string;
   /** Where the answer is stored (object, list, discovery), or the list a watch keeps current. */
   key: string | undefined;
   /** The `continue` token of a paginated LIST request. */
@@ -51,6 +53,7 @@ export function planRequest(request: CacheRequest): CachePlan {
   return {
     collection,
     narrowing: kind === "list" ? () => planListNarrowing(partition, info, url, form) : undefined,
+    resource: kind === "discovery" ? "discovery" : info.apiGroup === "" ? info.resource : `${info.resource}.${info.apiGroup}`,
     kind,
     form,
     key: kind === "watch" ? watchListKey(partition, info, url, form) : cacheKey(partition, info, url, form),

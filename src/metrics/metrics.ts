@@ -18,6 +18,8 @@ export interface Metrics {
   cacheEvictions: Counter;
   /** Partitions removed after `cache.max_idle` unused. */
   cacheIdlePartitionsRemoved: Counter;
+  /** labels: resource; the oldest cache answer served since the cloud was last reachable, in seconds. */
+  cacheAge: Gauge;
 }
 
 /** What the metrics read from the cache store at scrape time. */
@@ -49,5 +51,6 @@ export function createMetrics(store: StoreFigures = { entries: () => 0, bytes: (
     cacheStoreUp: registry.gauge("lite_apiserver_cache_store_up", "Whether the cache store can read and write (1) or not (0: locked, unreadable, disk full); requests are proxied either way."),
     cacheEvictions: registry.counter("lite_apiserver_cache_evictions_total", "Least recently used cache entries evicted to stay within cache.max_bytes."),
     cacheIdlePartitionsRemoved: registry.counter("lite_apiserver_cache_idle_partitions_removed_total", "Cache partitions removed after cache.max_idle unused."),
+    cacheAge: registry.gauge("lite_apiserver_cache_age_seconds", "Age of the oldest cache answer served per resource since the cloud was last reachable, in seconds."),
   };
 }

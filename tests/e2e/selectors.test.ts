@@ -12,6 +12,7 @@ import { writeLiteConfig } from "./harness/lite-config.ts";
 import { startLiteProcess, type LiteProcess } from "./harness/lite-process.ts";
 import { BROAD_LISTS, selectorObjects, selectorQueries } from "./harness/selector-cases.ts";
 import { until } from "../helpers/until.ts";
+import { humanDuration } from "../../src/cache/table-age.ts";
 
 const TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json";
 
@@ -41,6 +42,10 @@ let lite: LiteProcess;
 /** The cloud's answer to each query, asked before the cloud goes away. */
 const cloud = new Map<string, Answer>();
 const broad = new Map<string, Answer>();
+/** When lite-apiserver cached the broad LISTs: the cloud confirmed them between these times. */
+const cachedBetween = { from: 0, to: 0 };
+interface TableRow { cells: unknown[]; object: { metadata: { name: string; namespace: string; creationTimestamp: string } } }
+let cachedTable: { columnDefinitions: { name: string }[]; rows: TableRow[] };
 
 beforeAll(async () => {
   cluster = await startCluster({ slot: 15 });
@@ -65,12 +70,18 @@ describe("selector LISTs offline, as the real kube-apiserver answers them", () =
   test("online: the cloud answers every selector query; lite-apiserver caches only the broad LISTs", async () => {
     for (const path of selectorQueries()) cloud.set(path, await answerOf(await kubeFetch(cluster, "admin", path)));
     cloud.set("table", await answerOf(await kubeFetch(cluster, "admin", "/api/v1/configmaps?labelSelector=app%3Dweb", { headers: { Accept: TABLE } })));
+    cachedBetween.from = Date.now();
     for (const path of BROAD_LISTS) {
       const response = await kubeFetch(cluster, "admin", path, { via: "lite" });
       expect(response.status).toBe(200);
       broad.set(path, await answerOf(response));
     }
-    expect((await kubeFetch(cluster, "admin", "/api/v1/configmaps", { via: "lite", headers: { Accept: TABLE } })).status).toBe(200);
+    // kubectl's discovery through lite-apiserver, so kubectl works offline too.
+    expect((await kubectl(cluster.kubeconfigs.adminViaLite, ["get", "configmaps", "-A"])).code).toBe(0);
+    const table = await kubeFetch(cluster, "admin", "/api/v1/configmaps", { via: "lite", headers: { Accept: TABLE } });
+    expect(table.status).toBe(200);
+    cachedTable = (await table.json()) as typeof cachedTable;
+    cachedBetween.to = Date.now();
     // A table worth testing: most queries select some items but not all, several are refused.
     const answers = [...cloud.values()];
     expect(answers.filter((answer) => (answer.names?.length ?? 0) > 0).length).toBeGreaterThan(50);
@@ -112,4 +123,37 @@ describe("selector LISTs offline, as the real kube-apiserver answers them", () =
     const other = await kubeFetch(cluster, "token", "/api/v1/configmaps?labelSelector=app", { via: "lite" });
     expect(other.status).toBe(503);
   }, 60_000);
+});
+
+describe("staleness is visible offline", () => {
+  test("every cache answer says how long ago the cloud confirmed it; the metric shows the oldest per resource", async () => {
+    const response = await kubeFetch(cluster, "admin", "/api/v1/configmaps?labelSelector=app", { via: "lite" });
+    const asked = Date.now();
+    expect(response.headers.get("x-lite-apiserver-cache")).toBe("hit");
+    const age = Number(response.headers.get("x-lite-apiserver-cache-age"));
+    expect(age).toBeGreaterThanOrEqual(Math.floor((asked - cachedBetween.to) / 1000) - 1);
+    expect(age).toBeLessThanOrEqual(Math.ceil((asked - cachedBetween.from) / 1000) + 1);
+    const object = await kubeFetch(cluster, "admin", "/api/v1/nodes", { via: "lite" });
+    expect(object.headers.get("x-lite-apiserver-cache-age")).toMatch(/^\d+$/);
+    const metric = /^lite_apiserver_cache_age_seconds\{resource="configmaps"\} (\d+)$/m.exec(await lite.metrics());
+    expect(Number(metric?.[1])).toBeGreaterThanOrEqual(age);
+  }, 60_000);
+
+  test("kubectl's Table offline: the AGE column is recomputed from creationTimestamp at answer time", async () => {
+    const ageAt = cachedTable.columnDefinitions.findIndex((column) => column.name === "Age");
+    const row = cachedTable.rows[0]!;
+    const created = Date.parse(row.object.metadata.creationTimestamp);
+    // Wait until the age text the cloud gave is out of date, then it must not be served.
+    await until(() => humanDuration(Date.now() - created) !== row.cells[ageAt], "the cached AGE text to be out of date", 200_000);
+    const before = Date.now();
+    const offline = await kubeFetch(cluster, "admin", "/api/v1/configmaps", { via: "lite", headers: { Accept: TABLE } });
+    const after = Date.now();
+    const rows = ((await offline.json()) as typeof cachedTable).rows;
+    const same = rows.find((r) => r.object.metadata.name === row.object.metadata.name && r.object.metadata.namespace === row.object.metadata.namespace)!;
+    expect([humanDuration(before - created), humanDuration(after - created)]).toContain(same.cells[ageAt] as string);
+    const printed = await kubectl(cluster.kubeconfigs.adminViaLite, ["get", "configmaps", "-n", row.object.metadata.namespace]);
+    // A namespace's Table, narrowed from the cluster-wide one, with the same recomputed AGE.
+    expect(printed.stdout.split("\n").find((line) => line.startsWith(`${row.object.metadata.name} `))).toMatch(/ \d+[smhdy]\S*$/);
+    expect(printed.stderr).toContain("local cache");
+  }, 240_000);
 });

@@ -1,10 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { cacheKey } from "../../src/cache/keys.ts";
-import { splitList } from "../../src/cache/list-body.ts";
+import { assembleList, splitList } from "../../src/cache/list-body.ts";
 import { parseRequestInfo } from "../../src/cache/request-info.ts";
-import { answerFromBroaderList } from "../../src/cache/selectors/broader-answer.ts";
+import { narrowBroaderList } from "../../src/cache/selectors/broader-answer.ts";
 import { planListNarrowing } from "../../src/cache/selectors/narrowing.ts";
 import { MemoryStore } from "../../src/storage/memory.ts";
+import type { StoredList } from "../../src/storage/types.ts";
 
 const ME = "token:abc";
 
@@ -30,20 +31,20 @@ const PODS = {
   ],
 };
 
-describe("answerFromBroaderList", () => {
-  test("filters the cluster-wide LIST; kind, resourceVersion and key order are the broader list's", async () => {
+describe("narrowBroaderList", () => {
+  test("filters the cluster-wide LIST; kind, resourceVersion and key order are the broader list's", () => {
     const store = new MemoryStore();
     cacheList(store, "/api/v1/pods", PODS);
-    const answer = answerFromBroaderList(store, request("/api/v1/pods?fieldSelector=spec.nodeName%3Dedge-1").narrowing)!;
-    expect(answer.status).toBe(200);
-    expect(answer.headers.get("x-lite-apiserver-cache")).toBe("hit");
-    const body = (await answer.json()) as { kind: string; metadata: object; items: { metadata: { name: string } }[] };
+    const narrowed = narrowBroaderList(store, request("/api/v1/pods?fieldSelector=spec.nodeName%3Dedge-1").narrowing);
+    if (!narrowed || narrowed instanceof Response) throw new Error("expected a narrowed list");
+    expect(narrowed.key).toBe(request("/api/v1/pods").key);
+    const body = JSON.parse(assembleList(narrowed.list)) as { kind: string; metadata: object; items: { metadata: { name: string } }[] };
     expect(body.kind).toBe("PodList");
     expect(body.metadata).toEqual({ resourceVersion: "77" });
     expect(body.items.map((item) => item.metadata.name)).toEqual(["b", "c"]);
 
-    const inX = (await answerFromBroaderList(store, request("/api/v1/namespaces/x/pods").narrowing)!.json()) as typeof body;
-    expect(inX.items.map((item) => item.metadata.name)).toEqual(["a", "b"]);
+    const inX = narrowBroaderList(store, request("/api/v1/namespaces/x/pods").narrowing) as { list: StoredList };
+    expect(inX.list.items.map((item) => item.key)).toEqual(["x/a", "x/b"]);
   });
 
   test("another caller's broader LIST never answers", () => {
@@ -51,11 +52,11 @@ describe("answerFromBroaderList", () => {
     const url = new URL("https://h/api/v1/pods");
     const split = splitList(JSON.stringify(PODS))!;
     store.putList(cacheKey("anonymous", parseRequestInfo("GET", url), url, "json"), { ...split.meta, contentType: "application/json" }, split.items);
-    expect(answerFromBroaderList(store, request("/api/v1/pods?labelSelector=app").narrowing)).toBeUndefined();
+    expect(narrowBroaderList(store, request("/api/v1/pods?labelSelector=app").narrowing)).toBeUndefined();
   });
 
   test("a selector the cloud refuses is a 400 BadRequest Status, cached or not", async () => {
-    const answer = answerFromBroaderList(new MemoryStore(), request("/api/v1/pods?fieldSelector=spec.bogus%3D1").narrowing)!;
+    const answer = narrowBroaderList(new MemoryStore(), request("/api/v1/pods?fieldSelector=spec.bogus%3D1").narrowing) as Response;
     expect(answer.status).toBe(400);
     expect(await answer.json()).toMatchObject({ kind: "Status", reason: "BadRequest", message: "field label not supported: spec.bogus" });
   });

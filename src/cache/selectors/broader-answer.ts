@@ -2,21 +2,25 @@
  * The offline answer to a LIST with selectors (or a namespace) that was never cached as asked:
  * the first broader cached LIST of the same caller and form, narrowed as the cloud would.
  */
-import type { CacheStore } from "../../storage/types.ts";
-import { cacheHit, statusResponse } from "../../wire.ts";
-import { assembleList } from "../list-body.ts";
+import { statusResponse } from "../../wire.ts";
+import type { CacheStore, StoredList } from "../../storage/types.ts";
 import type { ListNarrowing } from "./narrowing.ts";
 import { SelectorError } from "./selector-error.ts";
 
 /**
- * A cache hit built from a broader cached LIST, a `400` Status for a selector the cloud would
- * refuse, or undefined when no broader LIST is cached (or none can tell every item apart).
+ * The narrowed list and the key of the broader LIST it came from (its age is the answer's), a
+ * `400` Status for a selector the cloud would refuse, or undefined when no broader LIST is
+ * cached (or none can tell every item apart).
  *
  * @example
- * const answer = answerFromBroaderList(store, () => planListNarrowing(partition, info, url, form));
- * if (answer) return answer;
+ * const narrowed = narrowBroaderList(store, () => planListNarrowing(caller.key, info, url, form));
+ * if (narrowed instanceof Response) return narrowed; // 400
+ * if (narrowed) return cacheHit(assembleList(narrowed.list), narrowed.list.meta.contentType);
  */
-export function answerFromBroaderList(store: CacheStore, planNarrowing: () => ListNarrowing | undefined): Response | undefined {
+export function narrowBroaderList(
+  store: CacheStore,
+  planNarrowing: () => ListNarrowing | undefined,
+): { key: string; list: StoredList } | Response | undefined {
   let narrowing: ListNarrowing | undefined;
   try {
     narrowing = planNarrowing();
@@ -27,7 +31,7 @@ export function answerFromBroaderList(store: CacheStore, planNarrowing: () => Li
   for (const key of narrowing?.candidateKeys ?? []) {
     const list = store.getList(key);
     const items = list && narrowing!.narrow(list.items);
-    if (list && items) return cacheHit(assembleList({ meta: list.meta, items }), list.meta.contentType);
+    if (list && items) return { key, list: { meta: list.meta, items } };
   }
   return undefined;
 }

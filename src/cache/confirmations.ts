@@ -1,0 +1,63 @@
+/**
+ * When the cloud last confirmed each cache entry: its answer was stored (or came again,
+ * unchanged), or for a watched LIST an event or bookmark was applied. Offline answers carry the
+ * age as `X-Lite-Apiserver-Cache-Age`, also after a restart, so the times are kept in the store:
+ * one bookkeeping list per partition, one item per entry, so a confirmation writes one small row.
+ */
+import type { CacheStore } from "../storage/types.ts";
+
+/** A key is recorded at most this often: a watch's burst of events costs one write. */
+const GRANULARITY_MS = 1000;
+/** Keys whose last recording is remembered in memory, to skip writes within the granularity. */
+const MAX_REMEMBERED = 4096;
+
+const META = { contentType: "application/json", apiVersion: "lite-apiserver/v1", kind: "CacheConfirmations", resourceVersion: "" };
+
+/** The partition of a cache key (`[identity, form, path, query]`); undefined when it is no cache key. */
+function identityOf(entryKey: string): string | undefined {
+  try {
+    const parts: unknown = JSON.parse(entryKey);
+    return Array.isArray(parts) && typeof parts[0] === "string" ? parts[0] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Two elements, so no request's four-part cache key can ever be equal to it. */
+function bookKey(identity: string): string {
+  return JSON.stringify([identity, "confirmed-at"]);
+}
+
+/**
+ * @example
+ * const confirmations = new Confirmations(store);
+ * confirmations.confirm(key); // the cloud just answered it
+ * confirmations.ageSeconds(key); // 0, later 42
+ */
+export class Confirmations {
+  private readonly recorded = new Map<string, number>();
+
+  constructor(private readonly store: CacheStore, private readonly now: () => number = Date.now) {}
+
+  confirm(entryKey: string): void {
+    const identity = identityOf(entryKey);
+    if (identity === undefined) return;
+    const now = this.now();
+    const last = this.recorded.get(entryKey);
+    if (last !== undefined && now - last < GRANULARITY_MS) return;
+    this.recorded.delete(entryKey);
+    this.recorded.set(entryKey, now);
+    if (this.recorded.size > MAX_REMEMBERED) this.recorded.delete(this.recorded.keys().next().value!);
+    const book = bookKey(identity);
+    if (!this.store.hasList(book)) this.store.putList(book, META, []);
+    this.store.upsertListItem(book, { key: entryKey, resourceVersion: "", json: String(now) });
+  }
+
+  /** Whole seconds since the last confirmation; undefined for an entry confirmed before times were kept. */
+  ageSeconds(entryKey: string): number | undefined {
+    const identity = identityOf(entryKey);
+    const item = identity === undefined ? undefined : this.store.getListItem(bookKey(identity), entryKey);
+    const at = item === undefined ? NaN : Number(item.json);
+    return Number.isFinite(at) ? Math.max(0, Math.floor((this.now() - at) / 1000)) : undefined;
+  }
+}

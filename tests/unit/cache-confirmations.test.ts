@@ -1,0 +1,45 @@
+import { describe, expect, test } from "bun:test";
+import { Confirmations } from "../../src/cache/confirmations.ts";
+import { MemoryStore } from "../../src/storage/memory.ts";
+
+const KEY = JSON.stringify(["cn:system:node:edge-1", "json", "/api/v1/nodes", ""]);
+
+describe("Confirmations", () => {
+  test("the age counts from the last confirmation, in whole seconds, and survives a new instance", () => {
+    let now = 1_000_000;
+    const store = new MemoryStore();
+    const confirmations = new Confirmations(store, () => now);
+    expect(confirmations.ageSeconds(KEY)).toBeUndefined();
+    confirmations.confirm(KEY);
+    now += 42_900;
+    expect(confirmations.ageSeconds(KEY)).toBe(42);
+    confirmations.confirm(KEY);
+    now += 5_000;
+    expect(new Confirmations(store, () => now).ageSeconds(KEY)).toBe(5);
+  });
+
+  test("confirmations within a second are written once", () => {
+    let now = 0;
+    let writes = 0;
+    const store = new MemoryStore();
+    const upsert = store.upsertListItem.bind(store);
+    store.upsertListItem = (listKey, item) => {
+      writes++;
+      upsert(listKey, item);
+    };
+    const confirmations = new Confirmations(store, () => now);
+    for (let i = 0; i < 10; i++) confirmations.confirm(KEY);
+    now = 1000;
+    confirmations.confirm(KEY);
+    expect(writes).toBe(2);
+  });
+
+  test("partitions keep their own times; a key that is no cache key is ignored", () => {
+    const store = new MemoryStore();
+    const confirmations = new Confirmations(store, () => 0);
+    confirmations.confirm(KEY);
+    expect(confirmations.ageSeconds(JSON.stringify(["anonymous", "json", "/api/v1/nodes", ""]))).toBeUndefined();
+    confirmations.confirm("not json");
+    expect(confirmations.ageSeconds("not json")).toBeUndefined();
+  });
+});
