@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { CacheCapture } from "../../src/cache/capture.ts";
+import { Confirmations } from "../../src/cache/confirmations.ts";
 import { createMetrics } from "../../src/metrics/metrics.ts";
 import { MemoryStore } from "../../src/storage/memory.ts";
 import { captureLog } from "./storage-suite.ts";
@@ -12,7 +13,7 @@ describe("CacheCapture of gzip answers", () => {
   test("a damaged gzip body is not cached, logged, and crashes nothing", async () => {
     const store = new MemoryStore();
     const captured = captureLog();
-    const sink = new CacheCapture({ store, metrics: createMetrics(), log: captured.log }).sinkFor(plan, 200, gzipHeaders)!;
+    const sink = new CacheCapture({ store, metrics: createMetrics(), log: captured.log, confirmations: new Confirmations(store) }).sinkFor(plan, 200, gzipHeaders)!;
     sink.chunk(new Uint8Array([0x1f, 0x8b, 8, 0, 1, 2, 3, 4, 5, 6, 7]));
     sink.end();
     await nextTurn();
@@ -22,7 +23,7 @@ describe("CacheCapture of gzip answers", () => {
 
   test("a sound gzip body is cached unzipped", async () => {
     const store = new MemoryStore();
-    const sink = new CacheCapture({ store, metrics: createMetrics(), log: captureLog().log }).sinkFor(plan, 200, gzipHeaders)!;
+    const sink = new CacheCapture({ store, metrics: createMetrics(), log: captureLog().log, confirmations: new Confirmations(store) }).sinkFor(plan, 200, gzipHeaders)!;
     sink.chunk(Bun.gzipSync(new TextEncoder().encode('{"kind":"ConfigMap"}')));
     sink.end();
     await nextTurn();
