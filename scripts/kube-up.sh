@@ -107,6 +107,28 @@ if [[ ! -f "$PKI/ca.crt" ]]; then
   openssl rand -hex 16 >"$DIR/token"
   chmod 600 "$PKI"/*.key "$PKI/node.pem" "$DIR/token"
 fi
+# Added after the first PKI layout; issued into an older DIR too. kube-proxy's own identity (the
+# bootstrap role system:node-proxier is bound to it), and the apiserver's client cert for kubelets.
+if [[ ! -f "$PKI/kube-proxy.pem" ]]; then
+  issue_cert kube-proxy "/CN=system:kube-proxy" clientAuth
+  cat "$PKI/kube-proxy.crt" "$PKI/kube-proxy.key" >"$PKI/kube-proxy.pem"
+  issue_cert apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" clientAuth
+  chmod 600 "$PKI"/*.key "$PKI/kube-proxy.pem"
+fi
+# kube-apiserver reaches kubelets (exec, attach, port-forward, logs) only through this unix socket,
+# where the test node's tunnel (scripts/node-tunnel.ts) listens, as konnectivity does in production.
+NODE_TUNNEL_SOCKET="$DIR/node-tunnel.sock"
+cat >"$DIR/egress-selector.yaml" <<EOF
+apiVersion: apiserver.k8s.io/v1beta1
+kind: EgressSelectorConfiguration
+egressSelections:
+- name: cluster
+  connection:
+    proxyProtocol: HTTPConnect
+    transport:
+      uds:
+        udsName: $NODE_TUNNEL_SOCKET
+EOF
 TOKEN=$(<"$DIR/token")
 TOKEN_FILE="$PKI/tokens.csv"
 echo "$TOKEN,edge-token-user,1001,\"edge:users\"" >"$TOKEN_FILE"
@@ -157,7 +179,13 @@ APISERVER_ARGS=(
   --tls-cert-file="$PKI/kube-apiserver.crt"
   --tls-private-key-file="$PKI/kube-apiserver.key"
   --token-auth-file="$TOKEN_FILE"
-  --authorization-mode=RBAC
+  # As real clusters: kubelets are authorized by the Node authorizer and NodeRestriction limits
+  # what each node may change to its own Node, its own pods and tokens for them.
+  --authorization-mode=Node,RBAC
+  --enable-admission-plugins=NodeRestriction
+  --kubelet-client-certificate="$PKI/apiserver-kubelet-client.crt"
+  --kubelet-client-key="$PKI/apiserver-kubelet-client.key"
+  --egress-selector-config-file="$DIR/egress-selector.yaml"
   --anonymous-auth=true
   --service-account-key-file="$PKI/sa.pub"
   --service-account-signing-key-file="$PKI/sa.key"
@@ -228,7 +256,10 @@ write_kubeconfig "$DIR/forged-via-lite.kubeconfig" "$LITE_URL" "$PKI/forged.crt"
 
 # ---------------------------------------------------------------- RBAC
 # Readers of configmaps and of the e2e CRD group, but not of secrets: a 403 on secrets names the
-# user exactly as kube-apiserver authenticated it, which is how tests check identities.
+# user exactly as kube-apiserver authenticated it, which is how tests check identities. The node
+# gets this as an extra grant for the cache tests (kubectl lists through lite-apiserver as the
+# node), bound to its own user, not to the system:nodes group: everything kubelet does is
+# authorized by the Node authorizer alone.
 log "applying RBAC"
 kubectl --kubeconfig "$DIR/admin.kubeconfig" --cache-dir "$DIR/.kubectl-cache" apply -f - >&2 <<'EOF'
 apiVersion: rbac.authorization.k8s.io/v1
@@ -253,8 +284,8 @@ roleRef:
   name: lite-e2e-reader
 subjects:
 - apiGroup: rbac.authorization.k8s.io
-  kind: Group
-  name: system:nodes
+  kind: User
+  name: system:node:edge-1
 - apiGroup: rbac.authorization.k8s.io
   kind: User
   name: edge-token-user
@@ -286,6 +317,10 @@ key_file = $(json_str "$PKI/node.pem")
 [[identity]]
 cert_file = $(json_str "$PKI/admin.crt")
 key_file = $(json_str "$PKI/admin.key")
+
+[[identity]]
+cert_file = $(json_str "$PKI/kube-proxy.pem")
+key_file = $(json_str "$PKI/kube-proxy.pem")
 
 [cache]
 dir = $(json_str "$DIR/cache")
@@ -333,6 +368,9 @@ cat >"$DIR/cluster.json.tmp" <<EOF
     "nodeCert": $(json_str "$PKI/node.crt"),
     "nodeKey": $(json_str "$PKI/node.key"),
     "nodePem": $(json_str "$PKI/node.pem"),
+    "kubeProxyCert": $(json_str "$PKI/kube-proxy.crt"),
+    "kubeProxyKey": $(json_str "$PKI/kube-proxy.key"),
+    "kubeProxyPem": $(json_str "$PKI/kube-proxy.pem"),
     "forgedCert": $(json_str "$PKI/forged.crt"),
     "forgedKey": $(json_str "$PKI/forged.key"),
     "serviceAccountKey": $(json_str "$PKI/sa.key"),
@@ -351,6 +389,7 @@ cat >"$DIR/cluster.json.tmp" <<EOF
     "anonymousViaLite": $(json_str "$DIR/anonymous-via-lite.kubeconfig"),
     "forgedViaLite": $(json_str "$DIR/forged-via-lite.kubeconfig")
   },
+  "nodeTunnelSocket": $(json_str "$NODE_TUNNEL_SOCKET"),
   "liteConfig": $(json_str "$DIR/lite-apiserver.toml"),
   "cacheDir": $(json_str "$DIR/cache"),
   "logs": {"etcd": $(json_str "$DIR/etcd.log"), "kubeApiserver": $(json_str "$DIR/kube-apiserver.log")},

@@ -30,6 +30,9 @@ export const ClusterInfoSchema = v.object({
     "nodeCert",
     "nodeKey",
     "nodePem",
+    "kubeProxyCert",
+    "kubeProxyKey",
+    "kubeProxyPem",
     "forgedCert",
     "forgedKey",
     "serviceAccountKey",
@@ -48,6 +51,8 @@ export const ClusterInfoSchema = v.object({
     "anonymousViaLite",
     "forgedViaLite",
   ]),
+  /** The unix socket kube-apiserver dials to reach a kubelet (its egress selector). */
+  nodeTunnelSocket: v.string(),
   liteConfig: v.string(),
   cacheDir: v.string(),
   logs: pathsOf(["etcd", "kubeApiserver"]),

@@ -57,6 +57,8 @@ export class Cluster {
   readonly kubeconfigs: ClusterInfo["kubeconfigs"];
   /** A lite-apiserver config (TOML) for this cluster, on `ports.lite` and `ports.liteAdmin`. */
   readonly liteConfig: string;
+  /** Where kube-apiserver dials the node's kubelet (./node.ts starts the tunnel listening there). */
+  readonly nodeTunnelSocket: string;
   readonly cacheDir: string;
   readonly logs: ClusterInfo["logs"];
   private readonly info: ClusterInfo;
@@ -75,6 +77,7 @@ export class Cluster {
     this.pki = info.pki;
     this.kubeconfigs = info.kubeconfigs;
     this.liteConfig = info.liteConfig;
+    this.nodeTunnelSocket = info.nodeTunnelSocket;
     this.cacheDir = info.cacheDir;
     this.logs = info.logs;
   }

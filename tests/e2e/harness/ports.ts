@@ -14,10 +14,14 @@
  * | 3    | tests/e2e/certs.test.ts     |
  * | 8    | tests/e2e/incluster.test.ts |
  * | 15   | tests/e2e/selectors.test.ts |
+ * | 20   | tests/e2e/node.test.ts      |
+ * | 21   | tests/e2e/node-streams.test.ts |
+ * | 90   | scripts/demo.ts             |
  * | 4+   | the next free number, one per new e2e file; add it to this table |
  *
  * Slot N is etcd 12379+10N / 12380+10N, kube-apiserver 16443+10N, lite-apiserver 15103+10N and its
- * admin listener 15104+10N; every range stays clear of the others for N < 100.
+ * admin listener 15104+10N; every range stays clear of the others for N < 100. A real node
+ * (`nodePorts`) adds kubelet 15105+10N, its healthz 15106+10N and a pod's port 15107+10N.
  *
  * `LITE_E2E_PORT_SHIFT` (a multiple of 1000 below 10000, default 0) moves every port, so two checkouts
  * can run their e2e files on one machine at the same time.
@@ -61,4 +65,23 @@ function portShift(): number {
     throw new RangeError(`LITE_E2E_PORT_SHIFT must be a multiple of 1000 below 10000, got ${process.env.LITE_E2E_PORT_SHIFT}`);
   }
   return shift;
+}
+
+/** The loopback ports of a real test node (./node.ts) in the same slot. */
+export interface NodePorts {
+  kubelet: number;
+  kubeletHealthz: number;
+  /** A free port for a hostNetwork pod to listen on (port-forward tests). */
+  pod: number;
+}
+
+/**
+ * The node ports that belong to an e2e file's slot, beside `e2ePorts(slot)`.
+ *
+ * @example
+ * const { kubelet } = nodePorts(20); // 15305
+ */
+export function nodePorts(slot: number): NodePorts {
+  const { lite } = e2ePorts(slot);
+  return { kubelet: lite + 2, kubeletHealthz: lite + 3, pod: lite + 4 };
 }
