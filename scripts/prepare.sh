@@ -49,3 +49,5 @@ fi
 
 bin_dir=$(bash scripts/build-kube.sh)
 log "kube-apiserver, kubelet and kube-proxy are in $bin_dir"
+images_dir=$(bash scripts/build-node-images.sh)
+log "the real node's pause and busybox images are in $images_dir"
