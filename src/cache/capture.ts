@@ -27,7 +27,14 @@ export class CacheCapture {
   constructor(private readonly deps: { store: CacheStore; metrics: Metrics; log: Logger; confirmations: Confirmations }) {}
 
   sinkFor(plan: CachePlan, status: number, headers: Headers): BodySink | undefined {
-    if (plan.kind === "none" || plan.key === undefined || status !== 200) return undefined;
+    if (plan.kind === "none" || plan.key === undefined) return undefined;
+    if (status === 404 && plan.kind !== "watch") {
+      // The object is gone, or the resource no longer served (a CRD removed): never serve the old copy.
+      const key = plan.key;
+      setImmediate(() => this.deps.confirmations.markGone(key));
+      return undefined;
+    }
+    if (status !== 200) return undefined;
     const contentType = headers.get("content-type") ?? "application/json";
     if (plan.kind === "watch") {
       return contentType.startsWith("application/json") ? this.watchApplier(plan.key) : undefined;

@@ -3,6 +3,8 @@
  * unchanged), or for a watched LIST an event or bookmark was applied. Offline answers carry the
  * age as `X-Lite-Apiserver-Cache-Age`, also after a restart, so the times are kept in the store:
  * one bookkeeping list per partition, one item per entry, so a confirmation writes one small row.
+ * The cloud can also deny an entry (a 404: the object is gone, or the resource is no longer
+ * served, its CRD removed): then the entry is marked gone until the cloud answers it again.
  */
 import type { CacheStore } from "../storage/types.ts";
 
@@ -48,16 +50,39 @@ export class Confirmations {
     this.recorded.delete(entryKey);
     this.recorded.set(entryKey, now);
     if (this.recorded.size > MAX_REMEMBERED) this.recorded.delete(this.recorded.keys().next().value!);
-    const book = bookKey(identity);
-    if (!this.store.hasList(book)) this.store.putList(book, META, []);
-    this.store.upsertListItem(book, { key: entryKey, resourceVersion: "", json: String(now) });
+    this.write(identity, entryKey, String(now));
+  }
+
+  /**
+   * The cloud answered 404 for a cached entry: it is not served offline until the cloud confirms
+   * it again. A 404 for what was never cached writes nothing.
+   */
+  markGone(entryKey: string): void {
+    const identity = identityOf(entryKey);
+    if (identity === undefined || this.read(entryKey) === undefined) return;
+    this.recorded.delete(entryKey);
+    this.write(identity, entryKey, JSON.stringify({ goneAt: this.now() }));
+  }
+
+  isGone(entryKey: string): boolean {
+    return this.read(entryKey)?.startsWith("{") ?? false;
   }
 
   /** Whole seconds since the last confirmation; undefined for an entry confirmed before times were kept. */
   ageSeconds(entryKey: string): number | undefined {
-    const identity = identityOf(entryKey);
-    const item = identity === undefined ? undefined : this.store.getListItem(bookKey(identity), entryKey);
-    const at = item === undefined ? NaN : Number(item.json);
+    const at = Number(this.read(entryKey) ?? NaN);
     return Number.isFinite(at) ? Math.max(0, Math.floor((this.now() - at) / 1000)) : undefined;
+  }
+
+  /** The recorded text: a confirmation time in ms, or `{"goneAt":ms}`. */
+  private read(entryKey: string): string | undefined {
+    const identity = identityOf(entryKey);
+    return identity === undefined ? undefined : this.store.getListItem(bookKey(identity), entryKey)?.json;
+  }
+
+  private write(identity: string, entryKey: string, json: string): void {
+    const book = bookKey(identity);
+    if (!this.store.hasList(book)) this.store.putList(book, META, []);
+    this.store.upsertListItem(book, { key: entryKey, resourceVersion: "", json });
   }
 }

@@ -33,17 +33,20 @@ export class OfflineAnswers {
         ageSeconds: plan.key === undefined ? undefined : this.deps.confirmations.ageSeconds(plan.key) });
     }
     if (plan.kind !== "none" && plan.key !== undefined) {
+      const { confirmations } = this.deps;
+      // Entries the cloud answered 404 for since they were stored are not answers any more.
+      if (confirmations.isGone(plan.key)) return this.refusal("lite-apiserver: the cloud kube-apiserver is unreachable and answered 404 for this when it was last asked");
       const list = plan.kind === "list" ? store.getList(plan.key) : undefined;
       if (list) return this.listHit(plan, plan.key, list);
       const object = store.getObject(plan.key);
       // A watch keeps the collection's LIST current, so its copy of the object may be newer.
       const collection = plan.collection?.();
       const item = collection && store.getListItem(collection.listKey, collection.itemKey);
-      if (item && (!object || isLaterVersion(item.resourceVersion, objectVersion(object.body)))) {
+      if (item && !confirmations.isGone(collection.listKey) && (!object || isLaterVersion(item.resourceVersion, objectVersion(object.body)))) {
         return this.hit(plan, collection.listKey, item.json, "application/json");
       }
       if (object) return this.hit(plan, plan.key, object.body, object.contentType);
-      const narrowed = plan.narrowing && narrowBroaderList(store, plan.narrowing);
+      const narrowed = plan.narrowing && narrowBroaderList(store, plan.narrowing, (key) => !confirmations.isGone(key));
       if (narrowed instanceof Response) return narrowed;
       if (narrowed) return this.listHit(plan, narrowed.key, narrowed.list);
     }

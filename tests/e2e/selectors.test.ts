@@ -157,3 +157,26 @@ describe("staleness is visible offline", () => {
     expect(printed.stderr).toContain("local cache");
   }, 240_000);
 });
+
+describe("a second look from the cloud's side", () => {
+  test("a LIST the cloud answers 404 once it is back (its CRD removed) is never served again offline", async () => {
+    await cluster.startApiserver();
+    await until(upstreamUp, "lite-apiserver to see the cloud again", 60_000);
+    await createCrd(cluster, "gizmos", "Gizmo");
+    const gizmo = { apiVersion: "e2e.lite.dev/v1", kind: "Gizmo", metadata: { name: "z", namespace: "sel-a", labels: { app: "web" } } };
+    expect((await kubectl(cluster.kubeconfigs.admin, ["apply", "-f", "-"], { stdin: JSON.stringify(gizmo) })).code).toBe(0);
+    const gizmos = "/apis/e2e.lite.dev/v1/gizmos";
+    expect((await answerOf(await kubeFetch(cluster, "admin", gizmos, { via: "lite" }))).names).toEqual(["sel-a/z"]);
+    expect((await kubectl(cluster.kubeconfigs.admin, ["delete", "crd", "gizmos.e2e.lite.dev"])).code).toBe(0);
+    await until(async () => (await kubeFetch(cluster, "admin", gizmos)).status === 404, "the cloud to stop serving gizmos", 60_000);
+    expect((await kubeFetch(cluster, "admin", gizmos, { via: "lite" })).status).toBe(404);
+
+    await cluster.stopApiserver();
+    await until(async () => !(await upstreamUp()), "lite-apiserver to notice the cloud is gone", 30_000);
+    expect((await kubeFetch(cluster, "admin", gizmos, { via: "lite" })).status).toBe(503);
+    // Nor is it the broader LIST of a narrower one.
+    expect((await kubeFetch(cluster, "admin", "/apis/e2e.lite.dev/v1/namespaces/sel-a/gizmos?labelSelector=app", { via: "lite" })).status).toBe(503);
+    // What the cloud still serves is still answered.
+    expect((await kubeFetch(cluster, "admin", "/apis/e2e.lite.dev/v1/gadgets", { via: "lite" })).status).toBe(200);
+  }, 240_000);
+});

@@ -42,4 +42,20 @@ describe("Confirmations", () => {
     confirmations.confirm("not json");
     expect(confirmations.ageSeconds("not json")).toBeUndefined();
   });
+
+  test("a 404 marks a cached entry gone until the cloud confirms it again; an uncached one writes nothing", () => {
+    const store = new MemoryStore();
+    const confirmations = new Confirmations(store, () => 5000);
+    const never = JSON.stringify(["cn:system:node:edge-1", "json", "/api/v1/namespaces/x/leases/l", ""]);
+    confirmations.markGone(never);
+    expect(confirmations.isGone(never)).toBe(false);
+    expect(store.hasList(JSON.stringify(["cn:system:node:edge-1", "confirmed-at"]))).toBe(false);
+    confirmations.confirm(KEY);
+    confirmations.markGone(KEY);
+    expect(confirmations.isGone(KEY)).toBe(true);
+    expect(confirmations.ageSeconds(KEY)).toBeUndefined();
+    confirmations.confirm(KEY);
+    expect(confirmations.isGone(KEY)).toBe(false);
+    expect(confirmations.ageSeconds(KEY)).toBe(0);
+  });
 });

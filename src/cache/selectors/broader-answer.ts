@@ -10,7 +10,7 @@ import { SelectorError } from "./selector-error.ts";
 /**
  * The narrowed list and the key of the broader LIST it came from (its age is the answer's), a
  * `400` Status for a selector the cloud would refuse, or undefined when no broader LIST is
- * cached (or none can tell every item apart).
+ * cached (or none can tell every item apart). `usable` can rule candidates out (the cloud denied them).
  *
  * @example
  * const narrowed = narrowBroaderList(store, () => planListNarrowing(caller.key, info, url, form));
@@ -20,6 +20,7 @@ import { SelectorError } from "./selector-error.ts";
 export function narrowBroaderList(
   store: CacheStore,
   planNarrowing: () => ListNarrowing | undefined,
+  usable: (key: string) => boolean = () => true,
 ): { key: string; list: StoredList } | Response | undefined {
   let narrowing: ListNarrowing | undefined;
   try {
@@ -29,7 +30,7 @@ export function narrowBroaderList(
     throw error;
   }
   for (const key of narrowing?.candidateKeys ?? []) {
-    const list = store.getList(key);
+    const list = usable(key) ? store.getList(key) : undefined;
     const items = list && narrowing!.narrow(list.items);
     if (list && items) return { key, list: { meta: list.meta, items } };
   }
