@@ -134,6 +134,10 @@ export class FileStore implements CacheStore {
     this.writeSnapshot(key, (previous?.generation ?? 0) + 1, meta, items);
   }
 
+  deleteList(key: string): void {
+    this.removeListFolder(key);
+  }
+
   getListItem(listKey: string, itemKey: string): ListItem | undefined {
     const list = this.listState(listKey);
     if (list === undefined) return undefined;

@@ -83,6 +83,10 @@ export class MemoryStore implements CacheStore {
     this.bytes += bytes;
   }
 
+  deleteList(key: string): void {
+    this.removeList(key);
+  }
+
   getListItem(listKey: string, itemKey: string): ListItem | undefined {
     const item = this.used(listKey)?.items.get(itemKey);
     return item && copyItem(item);

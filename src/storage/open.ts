@@ -5,6 +5,8 @@ import { FileStore } from "./file.ts";
 import { MemoryStore } from "./memory.ts";
 import { SqliteStore } from "./sqlite.ts";
 import { RecoveringStore, type StoreHealth } from "./recovering.ts";
+import { SealedStore } from "./sealed.ts";
+import type { Sealer } from "./sealer.ts";
 import type { CacheStore, UsageOptions } from "./types.ts";
 import { WriteBehind } from "./write-behind.ts";
 
@@ -13,11 +15,18 @@ export type StoreBackend = "sqlite" | "file" | "memory";
 /** Uses are recorded at most once a minute, and well within `max_idle` when that is short. */
 const MAX_USE_GRANULARITY_MS = 60_000;
 
-function openBackend(backend: StoreBackend, dir: string, log: Logger, usage: UsageOptions): CacheStore {
+/** What encrypts credentials at rest: the sealer, and which cache keys hold credentials. */
+export interface Sealing {
+  sealer: Sealer;
+  isSensitive: (key: string) => boolean;
+}
+
+function openBackend(backend: StoreBackend, dir: string, log: Logger, usage: UsageOptions, sealing: Sealing | undefined): CacheStore {
   if (backend === "memory") return new MemoryStore(usage);
   // The cache holds other identities' data: only this user may read it.
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  return backend === "sqlite" ? new SqliteStore({ dir, log, ...usage }) : new FileStore({ dir, log, ...usage });
+  const store = backend === "sqlite" ? new SqliteStore({ dir, log, ...usage }) : new FileStore({ dir, log, ...usage });
+  return sealing ? new SealedStore(store, sealing.sealer, sealing.isSensitive, log) : store;
 }
 
 export interface OpenStoreOptions {
@@ -36,6 +45,8 @@ export interface OpenStoreOptions {
   onMissedLists?: (listKeys: string[]) => void;
   /** How often a store that is down is tried again (default 2 s). */
   retryMs?: number;
+  /** With it, the disk backends encrypt the entries it names (`memory` keeps nothing on disk). */
+  sealing?: Sealing;
 }
 
 /**
@@ -53,7 +64,7 @@ export function openStore(options: OpenStoreOptions): CacheStore {
   const { limits } = options;
   const useGranularityMs = Math.min(MAX_USE_GRANULARITY_MS, (limits?.maxIdleMs ?? Infinity) / 10);
   const usage = { partitionOf: options.partitionOf, useGranularityMs };
-  const inner = new RecoveringStore(() => openBackend(options.backend, options.dir, options.log, usage), {
+  const inner = new RecoveringStore(() => openBackend(options.backend, options.dir, options.log, usage, options.sealing), {
     log: options.log,
     retryMs: options.retryMs ?? 2000,
   });

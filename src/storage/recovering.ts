@@ -76,6 +76,9 @@ export class RecoveringStore implements CacheStore {
   deleteObject(key: string): void {
     this.write((store) => store.deleteObject(key));
   }
+  deleteList(key: string): void {
+    this.write((store) => store.deleteList(key));
+  }
   getList(key: string): StoredList | undefined {
     return this.read((store) => store.getList(key), undefined);
   }

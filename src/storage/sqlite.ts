@@ -163,6 +163,10 @@ export class SqliteStore implements CacheStore {
     this.guarded(() => this.connection.replaceList(key, this.partitionOf(key), this.now(), meta, items));
   }
 
+  deleteList(key: string): void {
+    this.guarded(() => this.connection.removeList(key));
+  }
+
   getListItem(listKey: string, itemKey: string): ListItem | undefined {
     return this.guarded(() => {
       const row = this.connection.sql.getItem.get(listKey, itemKey);

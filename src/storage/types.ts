@@ -72,6 +72,8 @@ export interface CacheStore {
   hasList(key: string): boolean;
   /** Replaces the whole list (meta and items). */
   putList(key: string, meta: ListMeta, items: ListItem[]): void;
+  /** Removes the list (meta and items); no-op when it is not cached. */
+  deleteList(key: string): void;
   getListItem(listKey: string, itemKey: string): ListItem | undefined;
   /** No-op when the list is not cached. */
   upsertListItem(listKey: string, item: ListItem): void;

@@ -85,6 +85,10 @@ export class WriteBehind implements CacheStore {
     this.enqueue("putList", () => this.inner.putList(key, metaCopy, itemsCopy));
   }
 
+  deleteList(key: string): void {
+    this.enqueue("deleteList", () => this.inner.deleteList(key));
+  }
+
   getListItem(listKey: string, itemKey: string): ListItem | undefined {
     this.flush();
     return this.inner.getListItem(listKey, itemKey);

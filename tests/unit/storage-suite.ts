@@ -149,6 +149,20 @@ export function describeStoreBehaviour(backend: StoreBackend): void {
       expect(store.getListItem("list", "ns/a")).toBeUndefined();
     });
 
+    test("deleteList removes the list, meta and items, and nothing else", () => {
+      store.putList("list", META, [configMap("ns/a", "1")]);
+      store.putList("other", META, [configMap("ns/a", "1")]);
+      store.putObject("list", { contentType: "text/plain", body: encode("same key") });
+      store.deleteList("list");
+      store.deleteList("never-stored");
+      if (backend.persistent) reopen();
+      expect(store.hasList("list")).toBe(false);
+      expect(store.getListItem("list", "ns/a")).toBeUndefined();
+      expect(store.getList("other")?.items).toEqual([configMap("ns/a", "1")]);
+      expect(store.getObject("list")?.body).toEqual(encode("same key"));
+      expect(store.count()).toBe(2);
+    });
+
     test("upsertListItem inserts in order and updates; deleteListItem removes", () => {
       store.putList("list", META, [configMap("ns/a", "1"), configMap("ns/c", "3")]);
       store.upsertListItem("list", configMap("ns/b", "4"));

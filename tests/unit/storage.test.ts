@@ -5,6 +5,8 @@ import { join } from "node:path";
 import { FileStore } from "../../src/storage/file.ts";
 import { MemoryStore } from "../../src/storage/memory.ts";
 import { openStore } from "../../src/storage/open.ts";
+import { SealedStore } from "../../src/storage/sealed.ts";
+import { Sealer } from "../../src/storage/sealer.ts";
 import { SqliteStore } from "../../src/storage/sqlite.ts";
 import { describeStoreBehaviour, flipByteOf, type StoreBackend } from "./storage-suite.ts";
 
@@ -62,6 +64,8 @@ const corruptFile: StoreBackend["corrupt"] = {
   listMeta: (dir, listKey) => flipByteOf(snapshotFile(dir, listKey), '"kind"'),
 };
 
+const SEALER = new Sealer(new Uint8Array(32).fill(7));
+
 const backends: StoreBackend[] = [
   { name: "memory", persistent: false, open: () => new MemoryStore() },
   { name: "sqlite", persistent: true, open: (dir, log) => new SqliteStore({ dir, log }), corrupt: corruptSqlite },
@@ -76,6 +80,19 @@ const backends: StoreBackend[] = [
     persistent: true,
     open: (dir, log) => openStore({ backend: "sqlite", dir, log }),
     corrupt: corruptSqlite,
+  },
+  // Every entry sealed: the whole contract must hold through the encryption layer too.
+  {
+    name: "sealed sqlite",
+    persistent: true,
+    open: (dir, log) => new SealedStore(new SqliteStore({ dir, log }), SEALER, () => true, log),
+    corrupt: corruptSqlite,
+  },
+  {
+    name: "sealed file",
+    persistent: true,
+    open: (dir, log) => new SealedStore(new FileStore({ dir, log }), SEALER, () => true, log),
+    corrupt: corruptFile,
   },
   {
     name: "write-behind file",
