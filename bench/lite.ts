@@ -44,6 +44,7 @@ export function liteConfig(setup: ProxySetup, options: { port: number; adminPort
     "[cache]",
     `backend = ${toml(options.backend)}`,
     `dir = ${toml(options.cacheDir)}`,
+    `key_file = ${toml(`${options.cacheDir}.key`)}`,
     "",
     "[admin]",
     `listen = ${toml(`127.0.0.1:${options.adminPort}`)}`,

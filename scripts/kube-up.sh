@@ -324,6 +324,7 @@ key_file = $(json_str "$PKI/kube-proxy.pem")
 
 [cache]
 dir = $(json_str "$DIR/cache")
+key_file = $(json_str "$DIR/cache.key")
 
 [admin]
 listen = $(json_str "127.0.0.1:$LITE_ADMIN_PORT")

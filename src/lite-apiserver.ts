@@ -4,7 +4,10 @@ import { getRequestListener } from "@hono/node-server";
 import type { Config } from "./config/schema.ts";
 import type { Logger } from "./log.ts";
 import { createMetrics, type Metrics } from "./metrics/metrics.ts";
-import { openStore } from "./storage/open.ts";
+import { CacheKeyError, loadCacheKey } from "./storage/cache-key.ts";
+import { openStore, type Sealing } from "./storage/open.ts";
+import { Sealer } from "./storage/sealer.ts";
+import { isCredentialKey } from "./cache/keys.ts";
 import type { CacheStore } from "./storage/types.ts";
 import { SessionManager } from "./proxy/sessions.ts";
 import { Upstream } from "./proxy/upstream.ts";
@@ -51,6 +54,17 @@ function readServingFiles(config: Config) {
   };
 }
 
+/** Secrets and tokens are encrypted on disk with the key from `cache.key_file`; `memory` has no disk. */
+function credentialSealing(config: Config): Sealing | undefined {
+  if (config.cache.backend === "memory") return undefined;
+  try {
+    return { sealer: new Sealer(loadCacheKey(config.cache.key_file)), isSensitive: isCredentialKey };
+  } catch (error) {
+    if (error instanceof CacheKeyError) throw new StartError(error.message);
+    throw error;
+  }
+}
+
 /**
  * Starts lite-apiserver from a validated config: the cache store, the cert
  * watcher and upstream sessions, the reachability probe, the HTTPS front and the
@@ -70,6 +84,7 @@ export async function startLiteApiserver(config: Config, log: Logger): Promise<R
     backend: config.cache.backend,
     dir: config.cache.dir,
     log,
+    sealing: credentialSealing(config),
     limits: { maxBytes: config.cache.max_bytes, maxIdleMs: config.cache.max_idle },
     partitionOf: partitionOfKey,
     onEvicted(reason, count) {

@@ -28,13 +28,14 @@ export function cacheAnswerHeaders(contentType: string, ageSeconds?: number): Re
 }
 
 /**
- * A cached answer, marked as such for the caller (kubectl prints the warning), with its age.
+ * A cached answer, marked as such for the caller (kubectl prints the warning), with its age;
+ * `status` is the one the cloud gave it (201 for a TokenRequest).
  *
  * @example
  * return cacheHit('{"kind":"ConfigMap",...}', "application/json", 42);
  */
-export function cacheHit(body: string | Uint8Array, contentType: string, ageSeconds?: number): Response {
-  return new Response(body, { status: 200, headers: cacheAnswerHeaders(contentType, ageSeconds) });
+export function cacheHit(body: string | Uint8Array, contentType: string, ageSeconds?: number, status = 200): Response {
+  return new Response(body, { status, headers: cacheAnswerHeaders(contentType, ageSeconds) });
 }
 
 /**

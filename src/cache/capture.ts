@@ -10,6 +10,7 @@ import { splitList } from "./list-body.ts";
 import { PageJoiner } from "./list-pages.ts";
 import type { CachePlan } from "./plan.ts";
 import type { BodySink } from "./request-cache.ts";
+import { MAX_TOKEN_ANSWER_BYTES, storeTokenAnswer } from "./token-answers.ts";
 import { applyWatchEvent } from "./watch-apply.ts";
 import { WatchEventParser } from "./watch-events.ts";
 
@@ -27,6 +28,7 @@ export class CacheCapture {
   constructor(private readonly deps: { store: CacheStore; metrics: Metrics; log: Logger; confirmations: Confirmations }) {}
 
   sinkFor(plan: CachePlan, status: number, headers: Headers): BodySink | undefined {
+    if (plan.kind === "token-request") return this.tokenSink(plan, status, headers);
     if (plan.kind === "none" || plan.key === undefined) return undefined;
     if (status === 404 && plan.kind !== "watch") {
       // The object is gone, or the resource no longer served (a CRD removed): never serve the old copy.
@@ -57,6 +59,28 @@ export class CacheCapture {
           if (plain) this.store(plan, contentType, plain);
           else this.deps.log.warn("answer not cached: its gzip body is damaged", { key: plan.key });
         });
+      },
+      abort() {
+        chunks.length = 0;
+      },
+    };
+  }
+
+  /** A `201` TokenRequest answer (small, read whole) is kept for the same request offline. */
+  private tokenSink(plan: CachePlan, status: number, headers: Headers): BodySink | undefined {
+    const key = plan.key;
+    if (key === undefined || status !== 201 || headers.has("content-encoding")) return undefined;
+    const contentType = headers.get("content-type") ?? "application/json";
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    return {
+      chunk(bytes) {
+        size += bytes.byteLength;
+        if (size <= MAX_TOKEN_ANSWER_BYTES) chunks.push(bytes);
+      },
+      end: () => {
+        if (size > MAX_TOKEN_ANSWER_BYTES) return;
+        storeTokenAnswer(this.deps.store, key, contentType, Bun.concatArrayBuffers(chunks, Infinity, true), Date.now(), this.deps.log);
       },
       abort() {
         chunks.length = 0;

@@ -124,9 +124,9 @@ function answerQuery(url: URL): string {
   return new URLSearchParams(kept).toString();
 }
 
-function key(identity: string, form: ResponseForm, path: string, url: URL): string {
+function key(identity: string, form: ResponseForm, path: string, url: URL, ...more: string[]): string {
   // A JSON array keeps the parts unambiguous whatever characters an identity or path holds.
-  return JSON.stringify([identity, form, path, answerQuery(url)]);
+  return JSON.stringify([identity, form, path, answerQuery(url), ...more]);
 }
 
 /**
@@ -170,5 +170,35 @@ export function partitionOfKey(cacheKey: string): string {
     return Array.isArray(parts) && typeof parts[0] === "string" ? parts[0] : "";
   } catch {
     return "";
+  }
+}
+
+/**
+ * The cache key of a TokenRequest: who asked, in which form, for which ServiceAccount (the path),
+ * with which query and spec (`canonicalSpec`).
+ *
+ * @example
+ * tokenRequestKey("cn:system:node:edge-1", info, url, "json", canonicalSpec(spec));
+ */
+export function tokenRequestKey(identity: string, info: RequestInfo, url: URL, form: ResponseForm, spec: string): string {
+  return key(identity, form, info.path, url, spec);
+}
+
+/**
+ * Whether a cache key holds credentials, to be encrypted at rest: Secrets (objects, lists, and
+ * so their watches) and TokenRequest answers. Judged on the decoded path, as kube-apiserver reads
+ * it; an undecodable key counts as a credential.
+ *
+ * @example
+ * isCredentialKey(cacheKey("anonymous", info, url, "json")); // true for /api/v1/namespaces/x/secrets
+ */
+export function isCredentialKey(cacheKeyText: string): boolean {
+  try {
+    const path = (JSON.parse(cacheKeyText) as unknown[])[2];
+    if (typeof path !== "string") return true;
+    const segments = path.split("/").map(decodeURIComponent);
+    return segments.includes("secrets") || (segments.at(-1) === "token" && segments.at(-3) === "serviceaccounts");
+  } catch {
+    return true;
   }
 }

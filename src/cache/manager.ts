@@ -9,7 +9,7 @@ import type { CacheStore } from "../storage/types.ts";
 import { CacheCapture } from "./capture.ts";
 import { Confirmations } from "./confirmations.ts";
 import { OfflineAnswers } from "./offline.ts";
-import { planRequest, type CachePlan } from "./plan.ts";
+import { planRequest, planWithBody, type CachePlan } from "./plan.ts";
 import type { BodySink, CacheRequest, RequestCache } from "./request-cache.ts";
 
 /**
@@ -31,6 +31,14 @@ export class CacheManager implements RequestCache<CachePlan> {
 
   plan(request: CacheRequest): CachePlan {
     return planRequest(request);
+  }
+
+  readsBody(plan: CachePlan): boolean {
+    return plan.keyForSpec !== undefined;
+  }
+
+  withBody(plan: CachePlan, body: Uint8Array, contentType: string | null): CachePlan {
+    return planWithBody(plan, body, contentType);
   }
 
   sinkFor(plan: CachePlan, status: number, headers: Headers): BodySink | undefined {

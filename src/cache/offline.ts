@@ -12,6 +12,7 @@ import { isLaterVersion } from "./resource-version.ts";
 import type { Confirmations } from "./confirmations.ts";
 import { narrowBroaderList } from "./selectors/broader-answer.ts";
 import { refreshAges } from "./table-age.ts";
+import { storedTokenAnswer } from "./token-answers.ts";
 
 /**
  * @example
@@ -31,6 +32,10 @@ export class OfflineAnswers {
     if (plan.kind === "watch") {
       return heldWatch({ timeoutSeconds: plan.timeoutSeconds, callerSignal: signal, closeSignal: this.backOnline.signal,
         ageSeconds: plan.key === undefined ? undefined : this.deps.confirmations.ageSeconds(plan.key) });
+    }
+    if (plan.kind === "token-request") {
+      const stored = plan.key === undefined ? undefined : storedTokenAnswer(store, plan.key, Date.now());
+      return stored ?? this.refusal("lite-apiserver: the cloud kube-apiserver is unreachable and no unexpired token was issued online for this request");
     }
     if (plan.kind !== "none" && plan.key !== undefined) {
       const { confirmations } = this.deps;

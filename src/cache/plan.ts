@@ -2,10 +2,11 @@
  * What the cache makes of one request: which kind of entry it reads or feeds, in which form, under
  * which key. Pure: planning stores nothing and reads nothing.
  */
-import { cacheKey, responseForm, upstreamAccept, watchListKey, type ResponseForm } from "./keys.ts";
+import { cacheKey, responseForm, tokenRequestKey, upstreamAccept, watchListKey, type ResponseForm } from "./keys.ts";
 import type { CacheRequest } from "./request-cache.ts";
 import { cacheKind, parseRequestInfo, type CacheKind } from "./request-info.ts";
 import { planListNarrowing, type ListNarrowing } from "./selectors/narrowing.ts";
+import { canonicalSpec, readTokenRequestSpec } from "./token-request.ts";
 
 export interface CachePlan {
   kind: CacheKind;
@@ -21,6 +22,8 @@ export interface CachePlan {
   collection?: () => { listKey: string; itemKey: string };
   /** For a LIST: how broader cached LISTs could answer it offline (throws for a selector the cloud refuses). */
   narrowing?: () => ListNarrowing | undefined;
+  /** For a TokenRequest: its key once the body says what it asks (`canonicalSpec`). */
+  keyForSpec?: (spec: string) => string;
 }
 
 /**
@@ -40,8 +43,17 @@ export function planRequest(request: CacheRequest): CachePlan {
   if (kind === "none" || form === "other") {
     return { kind: "none", form, key: undefined, continueToken: undefined, timeoutSeconds: undefined };
   }
+  if (kind === "token-request" && form !== "json" && form !== "protobuf") {
+    return { kind: "none", form, key: undefined, continueToken: undefined, timeoutSeconds: undefined };
+  }
   const sendAccept = upstreamAccept(accept);
   if (sendAccept !== null && sendAccept !== accept) headers.set("accept", sendAccept);
+  if (kind === "token-request") {
+    return {
+      kind, form, key: undefined, continueToken: undefined, timeoutSeconds: undefined,
+      keyForSpec: (spec) => tokenRequestKey(partition, info, url, form, spec),
+    };
+  }
   const timeout = url.searchParams.get("timeoutSeconds");
   // Only offline answers need it, so the key is built then, not on every request.
   const collection = kind === "object" && form === "json" && info.subresource === ""
@@ -60,4 +72,16 @@ export function planRequest(request: CacheRequest): CachePlan {
     continueToken: url.searchParams.get("continue") || undefined,
     timeoutSeconds: timeout !== null && /^\d+$/.test(timeout) ? Number(timeout) : undefined,
   };
+}
+
+/**
+ * A TokenRequest plan once its body is read: keyed by what the body asks, or without a key
+ * (never stored, refused offline) when the body cannot be read.
+ *
+ * @example
+ * plan = planWithBody(plan, bodyBytes, headers.get("content-type"));
+ */
+export function planWithBody(plan: CachePlan, body: Uint8Array, contentType: string | null): CachePlan {
+  const spec = plan.keyForSpec && readTokenRequestSpec(body, contentType);
+  return { ...plan, key: spec ? plan.keyForSpec!(canonicalSpec(spec)) : undefined };
 }

@@ -25,6 +25,10 @@ export interface BodySink {
 export interface RequestCache<Plan> {
   /** Classifies the request; may rewrite headers sent upstream (e.g. ask for JSON). */
   plan(request: CacheRequest): Plan;
+  /** Whether the plan depends on the request body too (a TokenRequest): it is then read whole and given to `withBody`. */
+  readsBody(plan: Plan): boolean;
+  /** The plan once the request body is known. */
+  withBody(plan: Plan, body: Uint8Array, contentType: string | null): Plan;
   /** A sink for the body of a live upstream answer, or undefined when the answer is not cached. */
   sinkFor(plan: Plan, status: number, headers: Headers): BodySink | undefined;
   /** Answers while the cloud is unreachable. */

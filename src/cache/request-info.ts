@@ -25,7 +25,8 @@ export interface RequestInfo {
   path: string;
 }
 
-export type CacheKind = "object" | "list" | "watch" | "discovery" | "none";
+/** `token-request`: a TokenRequest POST, whose answer is kept for an identical request offline. */
+export type CacheKind = "object" | "list" | "watch" | "discovery" | "token-request" | "none";
 
 /** Path segments that put the verb in the URL (`/api/v1/watch/...`, `/api/v1/proxy/...`). */
 const VERBS_IN_PATH = new Set(["watch", "proxy"]);
@@ -180,6 +181,7 @@ export function isDiscovery(url: URL): boolean {
  * cacheKind(parseRequestInfo("GET", url), url); // "watch"
  */
 export function cacheKind(info: RequestInfo, url: URL): CacheKind {
+  if (info.method === "POST") return isTokenRequest(info) ? "token-request" : "none";
   if (info.method !== "GET") return "none";
   if (!info.isResourceRequest) return isDiscovery(url) ? "discovery" : "none";
   switch (info.verb) {
@@ -192,4 +194,15 @@ export function cacheKind(info: RequestInfo, url: URL): CacheKind {
     default:
       return "none";
   }
+}
+
+/**
+ * True for `POST /api/v1/namespaces/NS/serviceaccounts/NAME/token`.
+ *
+ * @example
+ * isTokenRequest(parseRequestInfo("POST", new URL("https://h/api/v1/namespaces/d/serviceaccounts/default/token"))); // true
+ */
+export function isTokenRequest(info: RequestInfo): boolean {
+  return info.verb === "create" && info.apiPrefix === "api" && info.apiVersion === "v1" && info.namespace !== "" &&
+    info.resource === "serviceaccounts" && info.name !== "" && info.subresource === "token";
 }

@@ -139,6 +139,7 @@ export const ConfigSchema = v.pipe(v.strictObject({
       dir: v.optional(nonEmptyText("a folder path"), "/var/lib/lite-apiserver"),
       max_bytes: size("1GiB"),
       max_idle: longDuration("720h"),
+      key_file: v.optional(text("a file path or \"\""), ""),
     }),
     {},
   ),

@@ -20,6 +20,8 @@ export interface Metrics {
   cacheIdlePartitionsRemoved: Counter;
   /** labels: resource; the oldest cache answer served since the cloud was last reachable, in seconds. */
   cacheAge: Gauge;
+  /** labels: method. Offline 503s, counted instead of logged: an offline kubelet retries several a second. */
+  offlineRefusals: Counter;
 }
 
 /** What the metrics read from the cache store at scrape time. */
@@ -52,5 +54,7 @@ export function createMetrics(store: StoreFigures = { entries: () => 0, bytes: (
     cacheEvictions: registry.counter("lite_apiserver_cache_evictions_total", "Least recently used cache entries evicted to stay within cache.max_bytes."),
     cacheIdlePartitionsRemoved: registry.counter("lite_apiserver_cache_idle_partitions_removed_total", "Cache partitions removed after cache.max_idle unused."),
     cacheAge: registry.gauge("lite_apiserver_cache_age_seconds", "Age of the oldest cache answer served per resource since the cloud was last reachable, in seconds."),
+    offlineRefusals: registry.counter("lite_apiserver_offline_refusals_total",
+      "Requests refused with 503 while the cloud is unreachable (writes, and what was never cached), by HTTP method."),
   };
 }

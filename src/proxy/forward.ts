@@ -44,11 +44,12 @@ export class Forwarder<Plan> {
     const cacheRequest = { method: request.method, url, headers, partition: partitionOf(caller, session, headers) };
     // Before the plan: a rewrite may need a form of answer the cache would not ask for.
     const note = this.deps.answers?.prepare(cacheRequest);
-    const plan = cache.plan(cacheRequest);
+    let plan = cache.plan(cacheRequest);
     const finish = (answer: Response, from: "upstream" | "offline") => {
       const response = note === undefined ? answer : this.deps.answers!.apply(note, answer, from);
       const source = from === "upstream" ? from : response.headers.has(CACHE_HIT_HEADER) ? "cache" : "local";
       metrics.requests.inc({ source, code: String(response.status) });
+      if (from === "offline" && response.status === 503) metrics.offlineRefusals.inc({ method: request.method });
       metrics.requestDuration.observe((performance.now() - started) / 1000);
       if (log.enabled("debug")) {
         log.debug("request", {
@@ -58,11 +59,20 @@ export class Forwarder<Plan> {
       }
       return response;
     };
+    let body: ReadableStream<Uint8Array> | Uint8Array | null = request.body;
+    if (body !== null && cache.readsBody(plan)) {
+      const bytes = await readBounded(body, MAX_READ_BODY_BYTES);
+      if (bytes === undefined) {
+        return finish(statusResponse(413, "RequestEntityTooLarge", `lite-apiserver: a request body of this kind is at most ${MAX_READ_BODY_BYTES} bytes`), "offline");
+      }
+      plan = cache.withBody(plan, bytes, headers.get("content-type"));
+      body = bytes;
+    }
     if (!upstream.reachable) return finish(cache.answerOffline(plan, request.signal), "offline");
     try {
       const response = await upstream.send(
         {
-          method: request.method, path: url.pathname + url.search, headers, body: request.body, signal: request.signal, finished,
+          method: request.method, path: url.pathname + url.search, headers, body, signal: request.signal, finished,
           longRunning: isLongRunning(request.method, url),
         },
         session,
@@ -78,6 +88,21 @@ export class Forwarder<Plan> {
       throw error;
     }
   }
+}
+
+/** kube-apiserver's own limit on request bodies (3 MB): larger ones it refuses anyway. */
+const MAX_READ_BODY_BYTES = 3 * 1024 * 1024;
+
+/** The whole body, or `undefined` once it exceeds `limit` bytes. */
+async function readBounded(body: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array | undefined> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.byteLength;
+    if (size > limit) return undefined;
+    chunks.push(chunk);
+  }
+  return Bun.concatArrayBuffers(chunks, Infinity, true);
 }
 
 function stripHopByHop(response: Response): Response {

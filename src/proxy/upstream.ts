@@ -20,7 +20,8 @@ export interface UpstreamRequest {
   /** Path and query, e.g. `/api/v1/pods?watch=1`. */
   path: string;
   headers: Headers;
-  body: ReadableStream<Uint8Array> | null;
+  /** Streamed, or read whole first when the cache needed to see it. */
+  body: ReadableStream<Uint8Array> | Uint8Array | null;
   /** Aborted when the caller goes away. */
   signal: AbortSignal;
   /** Settles when the exchange with the caller is over (answered or gone); the session stops tracking it then. */

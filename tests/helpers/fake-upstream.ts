@@ -9,6 +9,7 @@ import http from "node:http";
 import tls from "node:tls";
 import zlib from "node:zlib";
 import type { Socket } from "node:net";
+import { fakeJwt, tokenAnswerProtobuf } from "./protobuf.ts";
 
 export interface SeenRequest {
   method: string;
@@ -34,6 +35,12 @@ export interface FakeUpstream {
   /** While true, every request (probes included) is accepted and never answered: a frozen cloud. */
   hang: boolean;
   configMaps: Map<string, ConfigMap>;
+  /** JSON answers (200) for exact paths, e.g. a Secret or a SecretList. */
+  fixed: Map<string, unknown>;
+  /** Tokens issued by TokenRequest (POST .../serviceaccounts/NAME/token) are valid this long. */
+  tokenTtlSeconds: number;
+  /** How many TokenRequests were answered; each answer holds a new token. */
+  tokensIssued: number;
   put(namespace: string, name: string, data: Record<string, string>): ConfigMap;
   remove(namespace: string, name: string): void;
   /** Sends a raw event line to every open watch. */
@@ -70,7 +77,8 @@ export async function startFakeUpstream(tlsOptions: { cert: string; key: string;
     emit({ type: "DELETED", object: { kind: "ConfigMap", apiVersion: "v1", ...cm, metadata: { ...cm.metadata, resourceVersion: String(++rv) } } });
   };
 
-  const state = { hang: false, probes: 0 };
+  const state = { hang: false, probes: 0, tokenTtlSeconds: 3600, tokensIssued: 0 };
+  const fixed = new Map<string, unknown>();
   const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const socket = req.socket as tls.TLSSocket;
     const peer = socket.getPeerCertificate();
@@ -121,6 +129,15 @@ export async function startFakeUpstream(tlsOptions: { cert: string; key: string;
         }, every);
         res.on("close", () => clearInterval(timer));
         return;
+      }
+      if (req.method === "GET" && fixed.has(p)) return json(200, fixed.get(p));
+      if (req.method === "POST" && /^\/api\/v1\/namespaces\/[^/]+\/serviceaccounts\/[^/]+\/token$/.test(p)) {
+        const token = fakeJwt({ exp: Math.floor(Date.now() / 1000) + state.tokenTtlSeconds, n: ++state.tokensIssued });
+        if (req.headers.accept === "application/vnd.kubernetes.protobuf") {
+          res.writeHead(201, { "Content-Type": "application/vnd.kubernetes.protobuf" });
+          return res.end(tokenAnswerProtobuf(token));
+        }
+        return json(201, { kind: "TokenRequest", apiVersion: "authentication.k8s.io/v1", status: { token } });
       }
       const list = /^\/api\/v1\/namespaces\/([^/]+)\/configmaps(?:\/([^/]+))?$/.exec(p);
       const watchPath = /^\/api\/v1\/watch\/namespaces\/([^/]+)\/configmaps$/.exec(p);
@@ -184,6 +201,19 @@ export async function startFakeUpstream(tlsOptions: { cert: string; key: string;
       return state.probes;
     },
     configMaps,
+    fixed,
+    get tokenTtlSeconds() {
+      return state.tokenTtlSeconds;
+    },
+    set tokenTtlSeconds(value: number) {
+      state.tokenTtlSeconds = value;
+    },
+    get tokensIssued() {
+      return state.tokensIssued;
+    },
+    set tokensIssued(value: number) {
+      state.tokensIssued = value;
+    },
     put,
     remove,
     emit,

@@ -70,13 +70,17 @@ export async function startTestLite(
   const identities = options.identities ?? [{ certFile: pki.node.certFile, keyFile: pki.node.keyFile }];
   const extra = options.toml ?? "";
   const hasSection = (name: string) => new RegExp(`^\\[${name}\\]`, "m").test(extra);
+  // Disk backends create their key on first start: never in /etc from a test.
+  const keyed = hasSection("cache") && !/^\[cache\][^[]*^key_file\s*=/m.test(extra)
+    ? extra.replace(/^\[cache\]\n/m, `[cache]\nkey_file = "${dir}/cache.key"\n`)
+    : extra;
   const toml = [
     `[server]\nlisten = ${JSON.stringify(options.listen ?? ["127.0.0.1:0"])}\ncert_file = "${serving.certFile}"\nkey_file = "${serving.keyFile}"\nclient_ca_file = "${pki.ca.certFile}"`,
     hasSection("upstream") ? "" : `[upstream]\nservers = ${JSON.stringify(options.servers)}\nca_file = "${pki.ca.certFile}"\ntimeout = "${options.timeout ?? "3s"}"\nhealth_interval = "${options.healthInterval ?? "200ms"}"`,
     ...identities.map((i) => `[[identity]]\ncert_file = "${i.certFile}"\nkey_file = "${i.keyFile}"`),
     hasSection("cache") ? "" : `[cache]\nbackend = "memory"\ndir = "${dir}/cache"`,
     hasSection("admin") ? "" : `[admin]\nlisten = "127.0.0.1:0"`,
-    extra,
+    keyed,
   ].join("\n");
   const configFile = join(dir, "config.toml");
   writeFileSync(configFile, toml);

@@ -173,6 +173,7 @@ describe("the arm64 binary under qemu-aarch64-static", () => {
         `key_file = "${pki.node.keyFile}"`,
         "[cache]",
         `dir = "${join(dir, "cache")}"`,
+        `key_file = "${join(dir, "cache.key")}"`,
         "[admin]",
         'listen = ""',
         "",

@@ -162,7 +162,7 @@ ca_file = "ca.crt"
     const printed = parseToml(result.stdout) as Record<string, Record<string, unknown>>;
     expect(printed.upstream).toMatchObject({ timeout: "3s", health_interval: "2s", proxy: "" });
     expect(printed.certs).toEqual({ reload_interval: "30m", fast_reload_interval: "1s" });
-    expect(printed.cache).toEqual({ backend: "sqlite", dir: "/var/lib/lite-apiserver", max_bytes: "1GiB", max_idle: "720h" });
+    expect(printed.cache).toEqual({ backend: "sqlite", dir: "/var/lib/lite-apiserver", max_bytes: "1GiB", max_idle: "720h", key_file: "/etc/lite-apiserver/cache.key" });
     expect(printed.admin).toEqual({ listen: "127.0.0.1:51004" });
     expect(printed.log).toEqual({ level: "info", format: "json" });
     expect(printed.server?.cert_file).toBe(join(dir, "server.crt"));

@@ -41,7 +41,11 @@ const TABLE: Row[] = [
   ["GET", "/api/v1/namespaces/default/pods/web-0/ephemeralcontainers", "none", { verb: "get", subresource: "ephemeralcontainers" }],
   ["GET", "/api/v1/namespaces/default/services/https:web:443/proxy/healthz", "none", { verb: "get", resource: "services", name: "https:web:443", subresource: "proxy" }],
   ["GET", "/api/v1/proxy/namespaces/default/pods/web-0/metrics", "none", { verb: "proxy", namespace: "default", resource: "pods", name: "web-0", subresource: "" }],
-  ["POST", "/api/v1/namespaces/default/serviceaccounts/default/token", "none", { verb: "create", resource: "serviceaccounts", subresource: "token" }],
+  ["POST", "/api/v1/namespaces/default/serviceaccounts/default/token", "token-request", { verb: "create", resource: "serviceaccounts", subresource: "token" }],
+  ["POST", "/api/v1/serviceaccounts/default/token", "none", { verb: "create", resource: "serviceaccounts", subresource: "token" }],
+  ["POST", "/apis/x.dev/v1/namespaces/default/serviceaccounts/default/token", "none", { verb: "create", apiGroup: "x.dev", subresource: "token" }],
+  ["PUT", "/api/v1/namespaces/default/serviceaccounts/default/token", "none", { verb: "update", resource: "serviceaccounts", subresource: "token" }],
+  ["POST", "/api/v1/namespaces/default/serviceaccounts/default", "none", { verb: "create", resource: "serviceaccounts", subresource: "" }],
   ["GET", "/apis/apps/v1/namespaces/default/deployments/web/scale", "object", { verb: "get", apiGroup: "apps", name: "web", subresource: "scale" }],
   // legacy /watch/ prefix
   ["GET", "/api/v1/watch/namespaces/kube-system/configmaps", "watch", { verb: "watch", namespace: "kube-system", resource: "configmaps", name: "" }],

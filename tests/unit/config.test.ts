@@ -89,6 +89,7 @@ fast_reload_interval = "250ms"
 [cache]
 backend = "file"
 dir = "/abs/cache"
+key_file = "/abs/keys/cache.key"
 [admin]
 listen = ""
 [log]
@@ -108,7 +109,7 @@ format = "text"
       { cert_file: "/abs/admin.crt", key_file: "/abs/admin.key" },
     ]);
     expect(config.certs).toEqual({ reload_interval: 3_600_000, fast_reload_interval: 250 });
-    expect(config.cache).toEqual({ backend: "file", dir: "/abs/cache", max_bytes: 2 ** 30, max_idle: 720 * 3_600_000 });
+    expect(config.cache).toEqual({ backend: "file", dir: "/abs/cache", max_bytes: 2 ** 30, max_idle: 720 * 3_600_000, key_file: "/abs/keys/cache.key" });
     expect(config.admin.listen).toBe("");
     expect(config.log).toEqual({ level: "debug", format: "text" });
   });
@@ -124,6 +125,29 @@ format = "text"
     expect(config.upstream.ca_file).toBe("/opt/edge/conf/cluster-ca.crt");
     expect(config.identity).toEqual([{ cert_file: "/opt/edge/conf/pki/node.pem", key_file: "/opt/edge/keys/node.key" }]);
     expect(config.cache.dir).toBe("/opt/edge/conf/cache");
+  });
+
+  test('cache.key_file "": systemd\'s $CREDENTIALS_DIRECTORY/cache.key when it is there, else /etc/lite-apiserver/cache.key', () => {
+    const credentials = mkdtempSync(join(tmpdir(), "config-credentials-"));
+    try {
+      const env = { CREDENTIALS_DIRECTORY: credentials };
+      expect(parseConfig(MINIMAL, FILE, env).cache.key_file).toBe("/etc/lite-apiserver/cache.key");
+      writeFileSync(join(credentials, "cache.key"), "k");
+      expect(parseConfig(MINIMAL, FILE, env).cache.key_file).toBe(join(credentials, "cache.key"));
+      expect(parseConfig(MINIMAL + `[cache]\nkey_file = "keys/c.key"\n`, "/opt/edge/lite.toml", env).cache.key_file)
+        .toBe("/opt/edge/keys/c.key");
+    } finally {
+      rmSync(credentials, { recursive: true, force: true });
+    }
+  });
+
+  test("cache.key_file inside cache.dir is a config error naming the key", () => {
+    for (const keyFile of ["/var/lib/lite-apiserver/cache.key", "/var/lib/lite-apiserver/sub/k", "/var/lib/lite-apiserver"]) {
+      expect(errorOf(MINIMAL + `[cache]\nkey_file = "${keyFile}"\n`))
+        .toStartWith(`${FILE}: cache.key_file: ${keyFile} is inside cache.dir /var/lib/lite-apiserver;`);
+    }
+    expect(parseConfig(MINIMAL + `[cache]\nkey_file = "/var/lib/lite-apiserver-key"\n`, FILE).cache.key_file)
+      .toBe("/var/lib/lite-apiserver-key");
   });
 
   test("a relative config file name resolves against the working directory first", () => {

@@ -136,6 +136,7 @@ describe("createMetrics", () => {
     metrics.watchEventsApplied.inc();
     metrics.clientCertExpiry.set(1_900_000_000, { cn: "system:node:edge-1" });
     metrics.requestDuration.observe(0.02);
+    metrics.offlineRefusals.inc({ method: "PUT" });
     const lines = samples(metrics.registry.render());
     expect(lines).toContain('lite_apiserver_requests_total{code="200",source="cache"} 1');
     expect(lines).toContain("lite_apiserver_upstream_up 0");
@@ -144,6 +145,7 @@ describe("createMetrics", () => {
     expect(lines).toContain('lite_apiserver_client_cert_expiry_timestamp_seconds{cn="system:node:edge-1"} 1900000000');
     expect(lines).toContain('lite_apiserver_request_duration_seconds_bucket{le="+Inf"} 1');
     expect(lines).toContain("lite_apiserver_request_duration_seconds_count 1");
+    expect(lines).toContain('lite_apiserver_offline_refusals_total{method="PUT"} 1');
   });
 
   test("cache entries and bytes are read at scrape time", () => {

@@ -1,4 +1,5 @@
 import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Cluster } from "./cluster.ts";
 
 /**
@@ -16,6 +17,8 @@ export function writeLiteConfig(
     cacheDir?: string;
     upstream?: Record<string, string>;
     identityFiles?: string[];
+    /** The key that encrypts Secrets and tokens at rest; default DIR/cache.key, beside the cache folders. */
+    keyFile?: string;
   },
 ): string {
   let toml = readFileSync(cluster.liteConfig, "utf8");
@@ -26,7 +29,8 @@ export function writeLiteConfig(
     toml += options.identityFiles.map((f) => `\n[[identity]]\ncert_file = ${JSON.stringify(f)}\nkey_file = ${JSON.stringify(f)}\n`).join("");
   }
   toml = toml.replace(/\[cache\]\n[^\[]*/, "") +
-    `\n[cache]\nbackend = ${JSON.stringify(options.backend ?? "sqlite")}\ndir = ${JSON.stringify(options.cacheDir ?? cluster.cacheDir)}\n`;
+    `\n[cache]\nbackend = ${JSON.stringify(options.backend ?? "sqlite")}\ndir = ${JSON.stringify(options.cacheDir ?? cluster.cacheDir)}\n` +
+    `key_file = ${JSON.stringify(options.keyFile ?? join(cluster.dir, "cache.key"))}\n`;
   writeFileSync(file, toml);
   return file;
 }
