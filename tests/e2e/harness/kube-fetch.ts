@@ -8,7 +8,7 @@ export interface KubeFetchOptions {
   /** Straight to kube-apiserver or through lite-apiserver (`urls.lite`); default "direct". */
   via?: "direct" | "lite";
   method?: string;
-  body?: string;
+  body?: string | Uint8Array;
   headers?: Record<string, string>;
   /** Aborts the request, a watch's stream included, after this long. Default 20 s. */
   timeoutMs?: number;
