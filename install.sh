@@ -32,6 +32,7 @@ SERVICE=lite-apiserver
 BIN=$PREFIX/bin/lite-apiserver
 CONF_DIR=/etc/lite-apiserver
 CONF=$CONF_DIR/config.toml
+CACHE_KEY=$CONF_DIR/cache.key
 STATE_DIR=/var/lib/lite-apiserver
 UNIT=/etc/systemd/system/$SERVICE.service
 EXAMPLE=config.example.toml
@@ -190,6 +191,20 @@ install_config() {
 	fi
 }
 
+# The key that encrypts Secrets and tokens in the cache: 32 random bytes, 0600, kept across upgrades.
+# Made here because the service cannot write /etc (ProtectSystem=strict); the unit hands it over with
+# LoadCredential=. A staged image (DESTDIR) carries one key: give each gateway its own.
+install_cache_key() {
+	if [ -s "$DESTDIR$CACHE_KEY" ]; then
+		say "kept cache key $CACHE_KEY"
+		return
+	fi
+	(umask 077 && head -c 32 /dev/urandom >"$DESTDIR$CACHE_KEY.new") || die "cannot write $CACHE_KEY"
+	chmod 0600 "$DESTDIR$CACHE_KEY.new"
+	mv -f "$DESTDIR$CACHE_KEY.new" "$DESTDIR$CACHE_KEY"
+	say "created cache key $CACHE_KEY (mode 0600)"
+}
+
 install_state_dir() {
 	if [ -d "$DESTDIR$STATE_DIR" ]; then
 		chmod 0700 "$DESTDIR$STATE_DIR"
@@ -217,6 +232,8 @@ Wants=network-online.target
 [Service]
 Type=simple
 ExecStart=$BIN --config $CONF
+# The cache key reaches the service as \$CREDENTIALS_DIRECTORY/cache.key (cache.key_file = "").
+LoadCredential=cache.key:$CACHE_KEY
 Restart=always
 RestartSec=2s
 # lite-apiserver drains in-flight requests for at most 5 s on SIGTERM.
@@ -296,6 +313,7 @@ run_install() {
 	download
 	install_binary
 	install_config
+	install_cache_key
 	install_state_dir
 	install_service
 	say "done: check the config with '$BIN check-config --config $CONF'"

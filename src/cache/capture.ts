@@ -43,27 +43,13 @@ export class CacheCapture {
     }
     const gzipped = headers.get("content-encoding") === "gzip";
     if (headers.has("content-encoding") && !gzipped) return undefined;
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    return {
-      chunk(bytes) {
-        size += bytes.byteLength;
-        if (size <= MAX_CACHED_BODY) chunks.push(bytes);
-      },
-      end: () => {
-        if (size > MAX_CACHED_BODY) return;
-        const body = Bun.concatArrayBuffers(chunks, Infinity, true);
-        setImmediate(() => {
-          const plain = gzipped ? gunzipped(body) : body;
-          // A damaged gzip body was relayed as the cloud sent it, but is never cached.
-          if (plain) this.store(plan, contentType, plain);
-          else this.deps.log.warn("answer not cached: its gzip body is damaged", { key: plan.key });
-        });
-      },
-      abort() {
-        chunks.length = 0;
-      },
-    };
+    return wholeBody(MAX_CACHED_BODY, (body) =>
+      setImmediate(() => {
+        const plain = gzipped ? gunzipped(body) : body;
+        // A damaged gzip body was relayed as the cloud sent it, but is never cached.
+        if (plain) this.store(plan, contentType, plain);
+        else this.deps.log.warn("answer not cached: its gzip body is damaged", { key: plan.key });
+      }));
   }
 
   /** A `201` TokenRequest answer (small, read whole) is kept for the same request offline. */
@@ -71,21 +57,8 @@ export class CacheCapture {
     const key = plan.key;
     if (key === undefined || status !== 201 || headers.has("content-encoding")) return undefined;
     const contentType = headers.get("content-type") ?? "application/json";
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    return {
-      chunk(bytes) {
-        size += bytes.byteLength;
-        if (size <= MAX_TOKEN_ANSWER_BYTES) chunks.push(bytes);
-      },
-      end: () => {
-        if (size > MAX_TOKEN_ANSWER_BYTES) return;
-        storeTokenAnswer(this.deps.store, key, contentType, Bun.concatArrayBuffers(chunks, Infinity, true), Date.now(), this.deps.log);
-      },
-      abort() {
-        chunks.length = 0;
-      },
-    };
+    return wholeBody(MAX_TOKEN_ANSWER_BYTES, (body) =>
+      storeTokenAnswer(this.deps.store, key, contentType, body, Date.now(), this.deps.log));
   }
 
   private store(plan: CachePlan, contentType: string, body: Uint8Array): void {
@@ -142,4 +115,22 @@ function gunzipped(body: Uint8Array<ArrayBuffer>): Uint8Array | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A sink that hands over the whole body once it ended, unless it grew past `limit` bytes or broke off. */
+function wholeBody(limit: number, done: (body: Uint8Array<ArrayBuffer>) => void): BodySink {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  return {
+    chunk(bytes) {
+      size += bytes.byteLength;
+      if (size <= limit) chunks.push(bytes);
+    },
+    end() {
+      if (size <= limit) done(Bun.concatArrayBuffers(chunks, Infinity, true));
+    },
+    abort() {
+      chunks.length = 0;
+    },
+  };
 }

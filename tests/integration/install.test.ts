@@ -21,6 +21,7 @@ const BIN = "usr/local/bin/lite-apiserver";
 const CONF = "etc/lite-apiserver/config.toml";
 const STATE = "var/lib/lite-apiserver";
 const UNIT = "etc/systemd/system/lite-apiserver.service";
+const KEY = "etc/lite-apiserver/cache.key";
 const ARM64_SYSROOT = "/usr/aarch64-linux-gnu";
 const RELEASE_TAG = `v${pkg.version}`;
 /** Each run moves a ~40 MB download and hashes a ~110 MB binary, twice under busybox. */
@@ -229,14 +230,16 @@ describe("install.sh", () => {
       expect(ran.stderr).toBe("");
       expect(ran.code).toBe(0);
 
-      expect(tree(ws.root)).toMatchObject({ [BIN]: "0755", [CONF]: "0644", [`${STATE}/`]: "0700", [UNIT]: "0644" });
-      expect(files(ws.root)).toEqual([CONF, UNIT, BIN].sort());
+      expect(tree(ws.root)).toMatchObject({ [BIN]: "0755", [CONF]: "0644", [KEY]: "0600", [`${STATE}/`]: "0700", [UNIT]: "0644" });
+      expect(files(ws.root)).toEqual([CONF, KEY, UNIT, BIN].sort());
+      expect(readFileSync(join(ws.root, KEY)).byteLength).toBe(32);
       expect(await sha256(join(ws.root, BIN))).toBe(releaseSum(X64_ASSET));
       expect(readFileSync(join(ws.root, CONF), "utf8")).toBe(readFileSync(join(ROOT, "config.example.toml"), "utf8"));
       const unit = readFileSync(join(ws.root, UNIT), "utf8");
       expect(unit).toContain("ExecStart=/usr/local/bin/lite-apiserver --config /etc/lite-apiserver/config.toml");
       expect(unit).toContain("Restart=always");
       expect(unit).toContain("ReadWritePaths=/var/lib/lite-apiserver");
+      expect(unit).toContain("LoadCredential=cache.key:/etc/lite-apiserver/cache.key");
       expect(requestsSince(start).sort()).toEqual(["/SHA256SUMS", `/${X64_ASSET}.xz`, "/config.example.toml"].sort());
 
       const version = Bun.spawnSync([join(ws.root, BIN), "version"]);
@@ -244,6 +247,7 @@ describe("install.sh", () => {
       expect(ran.stdout).toContain(`installed /usr/local/bin/lite-apiserver (${X64_ASSET}, mode 0755)`);
       expect(ran.stdout).toContain("wrote /etc/lite-apiserver/config.toml from the commented example");
       expect(ran.stdout).toContain("created cache folder /var/lib/lite-apiserver (mode 0700)");
+      expect(ran.stdout).toContain("created cache key /etc/lite-apiserver/cache.key (mode 0600)");
       expect(tree(ws.tmp)).toEqual({});
       expectNoSystemctl(ws);
     }, RUN_TIMEOUT_MS);
@@ -296,7 +300,7 @@ describe("install.sh", () => {
     const ws = workspace();
     const ran = await install(ws, { prefix: "/opt/lite" });
     expect(ran.code).toBe(0);
-    expect(files(ws.root)).toEqual([CONF, UNIT, "opt/lite/bin/lite-apiserver"].sort());
+    expect(files(ws.root)).toEqual([CONF, KEY, UNIT, "opt/lite/bin/lite-apiserver"].sort());
     expect(readFileSync(join(ws.root, UNIT), "utf8"))
       .toContain("ExecStart=/opt/lite/bin/lite-apiserver --config /etc/lite-apiserver/config.toml");
   }, RUN_TIMEOUT_MS);
@@ -367,6 +371,7 @@ describe("install.sh", () => {
     const ws = workspace();
     expect((await install(ws)).code).toBe(0);
     const edited = `${readFileSync(join(ws.root, CONF), "utf8")}\n# edited by the owner\n`;
+    const key = readFileSync(join(ws.root, KEY));
     writeFileSync(join(ws.root, CONF), edited);
     writeFileSync(join(ws.root, BIN), "an older release");
 
@@ -374,6 +379,8 @@ describe("install.sh", () => {
     expect(again.code).toBe(0);
     expect(readFileSync(join(ws.root, CONF), "utf8")).toBe(edited);
     expect(again.stdout).toContain("kept existing /etc/lite-apiserver/config.toml");
+    expect(again.stdout).toContain("kept cache key /etc/lite-apiserver/cache.key");
+    expect(readFileSync(join(ws.root, KEY))).toEqual(key);
     expect(await sha256(join(ws.root, BIN))).toBe(releaseSum(X64_ASSET));
     expect(tree(ws.root)).toMatchObject({ [BIN]: "0755", [`${STATE}/`]: "0700" });
 
@@ -409,7 +416,7 @@ describe("install.sh", () => {
 
     const removed = await install(ws, { args: ["--uninstall"], shell: "busybox sh" });
     expect(removed.code).toBe(0);
-    expect(files(ws.root)).toEqual([CONF, `${STATE}/cache.db`].sort());
+    expect(files(ws.root)).toEqual([CONF, KEY, `${STATE}/cache.db`].sort());
     expect(removed.stdout).toContain("removed /usr/local/bin/lite-apiserver");
     expect(removed.stdout).toContain("removed /etc/systemd/system/lite-apiserver.service");
 
