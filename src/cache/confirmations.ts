@@ -7,6 +7,12 @@
  * served, its CRD removed): then the entry is marked gone until the cloud answers it again.
  */
 import type { CacheStore } from "../storage/types.ts";
+import { partitionOfKey } from "./keys.ts";
+
+/** The partition of a cache key; undefined for what is no cache key ("" is no partition). */
+function identityOf(entryKey: string): string | undefined {
+  return partitionOfKey(entryKey) || undefined;
+}
 
 /** A key is recorded at most this often: a watch's burst of events costs one write. */
 const GRANULARITY_MS = 1000;
@@ -14,16 +20,6 @@ const GRANULARITY_MS = 1000;
 const MAX_REMEMBERED = 4096;
 
 const META = { contentType: "application/json", apiVersion: "lite-apiserver/v1", kind: "CacheConfirmations", resourceVersion: "" };
-
-/** The partition of a cache key (`[identity, form, path, query]`); undefined when it is no cache key. */
-function identityOf(entryKey: string): string | undefined {
-  try {
-    const parts: unknown = JSON.parse(entryKey);
-    return Array.isArray(parts) && typeof parts[0] === "string" ? parts[0] : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Two elements, so no request's four-part cache key can ever be equal to it. */
 function bookKey(identity: string): string {
