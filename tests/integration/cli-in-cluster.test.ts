@@ -8,6 +8,10 @@ import { makeCa, makeCert, type Ca } from "../helpers/pki.ts";
 import { runCommand } from "../helpers/run.ts";
 
 const CLI = resolve(import.meta.dir, "../../src/cli.ts");
+/** Bounds one CLI run: a process start on a loaded 2-core machine; only a hang trips it. */
+const RUN_GUARD_MS = 60_000;
+/** Each test runs the CLI at most twice (bun's default 5 s, without --timeout, is no bound for that). */
+const TEST_MS = 3 * RUN_GUARD_MS;
 let dir: string;
 let ca: Ca;
 
@@ -43,22 +47,23 @@ describe("[in_cluster] serving cert check", () => {
     const bare = makeCert(ca, dir, { cn: "lite-apiserver", kind: "server" });
     const file = configWith(bare.certFile, bare.keyFile);
     for (const args of [["check-config", "--config", file], ["--config", file]]) {
-      const result = await runCommand([process.execPath, CLI, ...args], { timeout: 15_000 });
+      const result = await runCommand([process.execPath, CLI, ...args], { timeout: RUN_GUARD_MS });
       expect(result.code).toBe(2);
       expect(result.stdout).toBe("");
       expect(result.stderr).toContain(`${file}: server.cert_file: ${bare.certFile} lacks subjectAltNames that in-cluster clients verify`);
       expect(result.stderr).toContain("IP:10.0.0.1, DNS:kubernetes, DNS:kubernetes.default, DNS:kubernetes.default.svc, " +
         "DNS:kubernetes.default.svc.cluster.local");
     }
-  });
+  }, TEST_MS);
 
   test("a cert with them passes check-config, which prints [in_cluster]", async () => {
     const full = makeCert(ca, dir, { cn: "lite-apiserver", kind: "server", sans: ["127.0.0.1", "10.0.0.1", "kubernetes",
       "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"] });
-    const result = await runCommand([process.execPath, CLI, "check-config", "--config", configWith(full.certFile, full.keyFile)]);
+    const result = await runCommand([process.execPath, CLI, "check-config", "--config", configWith(full.certFile, full.keyFile)],
+      { timeout: RUN_GUARD_MS });
     expect(result.code).toBe(0);
     expect((parseToml(result.stdout) as { in_cluster: unknown }).in_cluster).toEqual({
       enabled: true, address: "169.254.2.1:51003", service_ip: "10.0.0.1", cluster_domain: "cluster.local",
     });
-  });
+  }, TEST_MS);
 });
