@@ -43,12 +43,15 @@ async function startEndpointsCloud(pki: TestPki) {
   };
 }
 
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  await new Promise<void>((done) => probe.listen(0, "127.0.0.1", done));
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise<void>((done) => probe.close(() => done()));
-  return port;
+/**
+ * Reserves a port number for the in-cluster address without freeing it again: a listener held on
+ * 127.0.0.1 keeps every other process (and any wildcard bind) off that number, while lite-apiserver
+ * serves the same number on 127.0.0.2, before and after its restart.
+ */
+async function reservePort(): Promise<net.Server> {
+  const holder = net.createServer();
+  await new Promise<void>((done) => holder.listen(0, "127.0.0.1", done));
+  return holder;
 }
 
 interface Items {
@@ -61,9 +64,10 @@ describe("[in_cluster] on the request path", () => {
   let lite: TestLite;
   let dir: string;
   let address: string;
+  let reserved: net.Server;
 
   const start = (enabled: boolean) => startTestLite(pki, {
-    servers: [cloud.url], dir, listen: [address], timeout: "1s",
+    servers: [cloud.url], dir, listen: ["127.0.0.1:0", address],
     toml: `[cache]\nbackend = "sqlite"\ndir = "${dir}/cache"\n[in_cluster]\nenabled = ${enabled}\naddress = "${address}"\n`,
   });
   const get = (path: string) =>
@@ -75,7 +79,8 @@ describe("[in_cluster] on the request path", () => {
   beforeAll(async () => {
     pki = makeTestPki();
     dir = mkdtempSync(join(tmpdir(), "lite-in-cluster-"));
-    address = `127.0.0.1:${await freePort()}`;
+    reserved = await reservePort();
+    address = `127.0.0.2:${(reserved.address() as net.AddressInfo).port}`;
     cloud = await startEndpointsCloud(pki);
     lite = await start(true);
   });
@@ -83,6 +88,7 @@ describe("[in_cluster] on the request path", () => {
   afterAll(async () => {
     await lite.stop();
     cloud.close();
+    reserved.close();
     rmSync(dir, { recursive: true, force: true });
     rmSync(pki.dir, { recursive: true, force: true });
   });
@@ -90,9 +96,9 @@ describe("[in_cluster] on the request path", () => {
   test("online: kube-proxy's reads go upstream as JSON and come back pointing at lite-apiserver", async () => {
     const slices = (await (await get(SLICES)).json()) as Items;
     expect(cloud.accepts.get(SLICES)).toBe("*/*");
-    expect(addressesOf(slices)).toEqual({ kubernetes: "127.0.0.1" });
+    expect(addressesOf(slices)).toEqual({ kubernetes: "127.0.0.2" });
     const endpoints = (await (await get(ENDPOINTS)).json()) as Items;
-    expect(addressesOf(endpoints)).toEqual({ web: "10.1.1.1", kubernetes: "127.0.0.1" });
+    expect(addressesOf(endpoints)).toEqual({ web: "10.1.1.1", kubernetes: "127.0.0.2" });
   });
 
   test("offline: the cached answers are rewritten on the way out too", async () => {
@@ -100,7 +106,7 @@ describe("[in_cluster] on the request path", () => {
     await until(() => !lite.running.upstream.reachable, "lite-apiserver to see the cloud gone");
     const response = await get(ENDPOINTS);
     expect(response.headers.get("x-lite-apiserver-cache")).toBe("hit");
-    expect(addressesOf((await response.json()) as Items)).toEqual({ web: "10.1.1.1", kubernetes: "127.0.0.1" });
+    expect(addressesOf((await response.json()) as Items)).toEqual({ web: "10.1.1.1", kubernetes: "127.0.0.2" });
   });
 
   test("the cache kept the cloud's endpoints: restarted with the rewrite off, it serves them", async () => {
