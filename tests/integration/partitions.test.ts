@@ -26,7 +26,7 @@ beforeAll(async () => {
   noCn = makeCert(pki.ca, pki.dir, { cn: [], org: "edge", kind: "client" });
   fake = await startFakeUpstream({ cert: pki.upstreamServer.certPem, key: pki.upstreamServer.keyPem, ca: pki.ca.certPem });
   fake.put("edge", "a", { v: "a" });
-  lite = await startTestLite(pki, { servers: [fake.url], timeout: "1s" });
+  lite = await startTestLite(pki, { servers: [fake.url] });
 });
 
 afterAll(async () => {
