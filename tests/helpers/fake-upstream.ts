@@ -49,7 +49,11 @@ export interface FakeUpstream {
   close(): Promise<void>;
 }
 
-export async function startFakeUpstream(tlsOptions: { cert: string; key: string; ca: string }, port = 0): Promise<FakeUpstream> {
+export async function startFakeUpstream(
+  tlsOptions: { cert: string; key: string; ca: string },
+  port = 0,
+  host = "127.0.0.1",
+): Promise<FakeUpstream> {
   const seen: SeenRequest[] = [];
   const watchers = new Set<http.ServerResponse>();
   const configMaps = new Map<string, ConfigMap>();
@@ -185,10 +189,10 @@ export async function startFakeUpstream(tlsOptions: { cert: string; key: string;
     socket.on("close", () => sockets.delete(socket));
     httpServer.emit("connection", socket);
   });
-  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
   const bound = (server.address() as { port: number }).port;
   return {
-    url: `https://127.0.0.1:${bound}`,
+    url: `https://${host}:${bound}`,
     port: bound,
     seen,
     get hang() {

@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
+import net from "node:net";
 import { join } from "node:path";
 import { startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
 import { clientTls, makeTestPki, startTestLite, type TestLite, type TestPki } from "../helpers/lite.ts";
+import { makeCert } from "../helpers/pki.ts";
 import { until } from "../helpers/until.ts";
 
 const NS = "/api/v1/namespaces/edge/configmaps";
@@ -147,20 +149,25 @@ for (const backend of ["sqlite", "file", "memory"] as const) {
 describe("a refusing upstream (the cloud's port closed)", () => {
   test("answers from the cache at once, and goes upstream again when the port is back", async () => {
     const pki = makeTestPki();
-    const tlsOptions = { cert: pki.upstreamServer.certPem, key: pki.upstreamServer.keyPem, ca: pki.ca.certPem };
-    let fake = await startFakeUpstream(tlsOptions);
+    // The cloud listens on 127.0.0.2; a listener held on 127.0.0.1 at the same number keeps every other
+    // process (and any wildcard bind) off it while the cloud's port is closed, so it can come back there.
+    const holder = net.createServer();
+    await new Promise<void>((done) => holder.listen(0, "127.0.0.1", done));
+    const port = (holder.address() as net.AddressInfo).port;
+    const cloudCert = makeCert(pki.ca, pki.dir, { cn: "kube-apiserver", kind: "server", keyType: "ec", sans: ["127.0.0.2"] });
+    const tlsOptions = { cert: cloudCert.certPem, key: cloudCert.keyPem, ca: pki.ca.certPem };
+    let fake = await startFakeUpstream(tlsOptions, port, "127.0.0.2");
     fake.put("edge", "a", { v: "1" });
     const lite = await startTestLite(pki, { servers: [fake.url] });
     const get = () => fetch(`${lite.url}${NS}/a`, { tls: clientTls(pki, pki.node) });
     try {
       expect((await get()).headers.get("x-lite-apiserver-cache")).toBeNull();
-      const port = fake.port;
       await fake.close();
       const offline = await get();
       expect(offline.status).toBe(200);
       expect(offline.headers.get("x-lite-apiserver-cache")).toBe("hit");
       expect(lite.running.upstream.reachable).toBe(false);
-      fake = await startFakeUpstream(tlsOptions, port);
+      fake = await startFakeUpstream(tlsOptions, port, "127.0.0.2");
       fake.put("edge", "a", { v: "2" });
       await until(() => lite.running.upstream.reachable, "the probe to find the cloud again");
       const online = await get();
@@ -169,6 +176,7 @@ describe("a refusing upstream (the cloud's port closed)", () => {
     } finally {
       await lite.stop();
       await fake.close();
+      holder.close();
       rmSync(pki.dir, { recursive: true, force: true });
     }
   });
