@@ -21,58 +21,42 @@ const MAX_DURATION_MS = 2 ** 31 - 1;
 
 const nonEmptyText = (what: string) => v.pipe(text(what), v.nonEmpty(`expected ${what}, got ""`));
 
-/** A duration no timer waits for whole, so it may exceed what `setTimeout` takes. */
-const longDuration = (fallback: string) =>
+/**
+ * A positive amount written as text ("3s", "1GiB"): `parse` reads it, `limit` may refuse it with
+ * a message; the default `fallback` goes through the same checks.
+ */
+const amount = (
+  example: string,
+  parse: (text: string) => number | undefined,
+  fallback: string,
+  limit: (value: number, text: string) => string | undefined = () => undefined,
+) =>
   v.optional(
     v.pipe(
-      text('a duration like "720h"'),
+      text(`a ${example}`),
       v.rawTransform(({ dataset, addIssue, NEVER }) => {
-        const ms = parseDuration(dataset.value);
-        if (ms === undefined || ms <= 0) {
-          addIssue({ message: `expected a duration like "720h", got "${dataset.value}"` });
+        const value = parse(dataset.value);
+        const problem = value === undefined || value <= 0
+          ? `expected a ${example}, got "${dataset.value}"`
+          : limit(value, dataset.value);
+        if (problem !== undefined) {
+          addIssue({ message: problem });
           return NEVER;
         }
-        return ms;
-      }),
-    ),
-    fallback,
-  );
-
-const size = (fallback: string) =>
-  v.optional(
-    v.pipe(
-      text('a size like "1GiB"'),
-      v.rawTransform(({ dataset, addIssue, NEVER }) => {
-        const bytes = parseSize(dataset.value);
-        if (bytes === undefined || bytes <= 0) {
-          addIssue({ message: `expected a size like "1GiB", got "${dataset.value}"` });
-          return NEVER;
-        }
-        return bytes;
+        return value!;
       }),
     ),
     fallback,
   );
 
 const duration = (fallback: string) =>
-  v.optional(
-    v.pipe(
-      text('a duration like "3s"'),
-      v.rawTransform(({ dataset, addIssue, NEVER }) => {
-        const ms = parseDuration(dataset.value);
-        if (ms === undefined || ms <= 0) {
-          addIssue({ message: `expected a duration like "3s", got "${dataset.value}"` });
-          return NEVER;
-        }
-        if (ms > MAX_DURATION_MS) {
-          addIssue({ message: `expected a duration of at most "596h", got "${dataset.value}"` });
-          return NEVER;
-        }
-        return ms;
-      }),
-    ),
-    fallback,
-  );
+  amount('duration like "3s"', parseDuration, fallback, (ms, text) =>
+    ms > MAX_DURATION_MS ? `expected a duration of at most "596h", got "${text}"` : undefined);
+
+/** A duration no timer waits for whole, so it may exceed what `setTimeout` takes. */
+const longDuration = (fallback: string) => amount('duration like "720h"', parseDuration, fallback);
+
+const size = (fallback: string) => amount('size like "1GiB"', parseSize, fallback);
 
 const hostPort = v.pipe(
   text('an address like "127.0.0.1:51003"'),
