@@ -20,7 +20,7 @@ import { runPowerCuts } from "./torture/power-cuts.ts";
 const quick = process.argv.includes("--quick");
 const COUNTS = quick
   ? { cycles: 2, hostile: 400, answers: 3000, fileAnswers: 1000, budgetMiB: 2 }
-  : { cycles: 50, hostile: 20_000, answers: 200_000, fileAnswers: 20_000, budgetMiB: 16 };
+  : { cycles: 30, hostile: 10_000, answers: 200_000, fileAnswers: 10_000, budgetMiB: 16 };
 const MIB = 2 ** 20;
 const mib = (bytes: number) => `${(bytes / MIB).toFixed(1)} MiB`;
 

@@ -1,14 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, utimesSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "../log.ts";
-import {
-  readIfPresent,
-  readSpan,
-  removeIfPresent,
-  replaceAtomically,
-  retireFolder,
-  syncFolder,
-} from "./durable-fs.ts";
+import { readIfPresent, readSpan, removeIfPresent, replaceAtomically, retireFolder, syncFolder } from "./durable-fs.ts";
 import {
   entryName, estimateBytes, idleEntries, leastRecentlyUsed, scanEntries, type StoredEntry,
 } from "./file-usage.ts";
@@ -17,25 +10,20 @@ import {
   RESOURCE_VERSION_OVERLAY, SNAPSHOT,
 } from "./file-list-folder.ts";
 import { openSnapshotItem, sealOverlay, sealSnapshot } from "./list-records.ts";
-import { openRecord, sealRecord, type Span } from "./record.ts";
+import { openRecord, sealRecord } from "./record.ts";
 import type { CacheStore, ListItem, ListMeta, StoredList, StoredObject, UsageOptions } from "./types.ts";
 
 const utf8 = new TextDecoder();
 
 /**
- * The backend for devices where SQLite is too heavy. DIR/objects/ holds one file per object and
- * one folder per list: a `snapshot` (meta and every item, written whole by `putList`) and
- * overlays, one small file per later change (`i-<item hash>` an upserted item or a tombstone,
- * `rv` the list's resourceVersion), so a watch event costs one file the size of its object.
- * Overlays carry the generation of the snapshot they apply to; a new snapshot (putList, or
- * compaction past max(64, items/4) overlays) bumps it, so overlays a crash left behind are never
- * applied. After a list's first read its generation and item index stay in memory.
- *
- * Every write goes to a temp file, fsynced and renamed over its target, then the folder is
- * fsynced; crash leftovers are removed at open. Every file is a checksummed record holding its
- * key: one that fails the check is deleted and logged, never returned; a bad snapshot or overlay
- * drops its whole list; a file of another key (a hash collision) reads as absent. An entry's
- * mtime is its last use and its name tags its partition, for the budget. Only one writer per DIR.
+ * The backend for devices where SQLite is too heavy. DIR/objects/ holds a file per object and a
+ * folder per list: a `snapshot` (written whole by `putList`) plus overlay files of later changes
+ * (`i-<item hash>`, `rv`), each tagged with the snapshot generation it applies to, so a watch
+ * event costs one small file and a crash's leftovers are never applied (see file-list-folder.ts).
+ * Writes are temp file, fsync, rename, folder fsync. Every file is a checksummed record holding
+ * its key: a bad one is deleted and logged, never returned (a bad snapshot or overlay drops its
+ * list); another key's file (a hash collision) reads as absent. An entry's mtime is its last use
+ * and its name tags its partition, for the budget. One writer per DIR.
  *
  * @example
  * const store = new FileStore({ dir: "/var/lib/lite-apiserver", log });

@@ -1,5 +1,7 @@
 /** The prepared statements of the SQLite backend, one set per open database. */
 import type { Database } from "bun:sqlite";
+import { checksumFields } from "./record.ts";
+import type { ListItem } from "./types.ts";
 
 export interface ObjectRow {
   content_type: unknown;
@@ -90,3 +92,28 @@ export function prepareStatements(db: Database) {
 }
 
 export type Statements = ReturnType<typeof prepareStatements>;
+
+/**
+ * The checksum stored beside an item row.
+ *
+ * @example
+ * sql.insertItem.run(listKey, item.key, item.resourceVersion, item.json, itemChecksum(listKey, item));
+ */
+export function itemChecksum(listKey: string, item: ListItem): number {
+  return checksumFields([listKey, item.key, item.resourceVersion, item.json]);
+}
+
+/**
+ * The row as an item if its checksum holds.
+ *
+ * @example
+ * const item = checkedItem(listKey, row) ?? dropList(listKey);
+ */
+export function checkedItem(listKey: string, row: ItemRow): ListItem | undefined {
+  const { item_key: key, resource_version: resourceVersion, json, checksum } = row;
+  if (typeof key !== "string" || typeof resourceVersion !== "string" || typeof json !== "string") {
+    return undefined;
+  }
+  const item = { key, resourceVersion, json };
+  return checksum === itemChecksum(listKey, item) ? item : undefined;
+}

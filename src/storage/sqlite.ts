@@ -5,7 +5,7 @@ import type { Logger } from "../log.ts";
 import { parseListMeta, serializeListMeta } from "./meta.ts";
 import { checksumFields } from "./record.ts";
 import { isDamagedDatabase, openCacheDatabase } from "./sqlite-schema.ts";
-import { type ItemRow, prepareStatements, type Statements } from "./sqlite-statements.ts";
+import { checkedItem, itemChecksum, prepareStatements, type Statements } from "./sqlite-statements.ts";
 import { evictOldest, removePartitions } from "./sqlite-budget.ts";
 import { checkIntegrityInBackground, type IntegrityVerdict } from "./sqlite-check.ts";
 import { markCleanStop, takeCleanStop } from "./clean-stop.ts";
@@ -289,18 +289,4 @@ export class SqliteStore implements CacheStore {
 
 function fileSize(path: string): number {
   return statSync(path, { throwIfNoEntry: false })?.size ?? 0;
-}
-
-function itemChecksum(listKey: string, item: ListItem): number {
-  return checksumFields([listKey, item.key, item.resourceVersion, item.json]);
-}
-
-/** The row as an item if its checksum holds. */
-function checkedItem(listKey: string, row: ItemRow): ListItem | undefined {
-  const { item_key: key, resource_version: resourceVersion, json, checksum } = row;
-  if (typeof key !== "string" || typeof resourceVersion !== "string" || typeof json !== "string") {
-    return undefined;
-  }
-  const item = { key, resourceVersion, json };
-  return checksum === itemChecksum(listKey, item) ? item : undefined;
 }
