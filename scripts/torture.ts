@@ -27,6 +27,12 @@ const mib = (bytes: number) => `${(bytes / MIB).toFixed(1)} MiB`;
 const dir = mkdtempSync(join(tmpdir(), "lite-torture-"));
 const pki = makeTestPki();
 const rows: string[][] = [];
+const started = performance.now();
+/** Each figure is printed as soon as its run ends, so a long run shows its progress. */
+const addRow = (row: string[]) => {
+  rows.push(row);
+  console.error(`torture: ${row.join(" | ")} (${Math.round((performance.now() - started) / 1000)} s)`);
+};
 const results: Record<string, unknown> = { quick, date: new Date().toISOString() };
 try {
   const fake = await startFakeUpstream({ cert: pki.upstreamServer.certPem, key: pki.upstreamServer.keyPem, ca: pki.ca.certPem });
@@ -34,14 +40,14 @@ try {
   for (const backend of ["sqlite", "file"] as const) {
     const cuts = await runPowerCuts({ pki, dir, fake, backend, cycles: COUNTS.cycles });
     results[`powerCuts-${backend}`] = cuts;
-    rows.push([`power cuts (${backend})`, `${cuts.cycles} SIGKILLs, ${cuts.listsServed} LISTs served after`,
+    addRow([`power cuts (${backend})`, `${cuts.cycles} SIGKILLs, ${cuts.listsServed} LISTs served after`,
       `torn ${cuts.torn}, wrong ${cuts.wrong}, hung ${cuts.hangs}`, `restart to first answer p99 ${cuts.restartP99Ms} ms, offline ${cuts.offlineP99Ms} ms`]);
   }
   await fake.close();
 
   const hostile = await runHostile({ pki, dir, requests: COUNTS.hostile });
   results.hostile = hostile;
-  rows.push(["hostile input", `${hostile.requests} requests`, `crashes ${hostile.crashes}, leaks ${hostile.leaks}`, `RSS peak ${mib(hostile.rssPeakBytes)}`]);
+  addRow(["hostile input", `${hostile.requests} requests`, `crashes ${hostile.crashes}, leaks ${hostile.leaks}`, `RSS peak ${mib(hostile.rssPeakBytes)}`]);
 
   for (const backend of ["sqlite", "file"] as const) {
     const budgetDir = join(dir, `budget-${backend}`);
@@ -49,7 +55,7 @@ try {
     const answers = backend === "sqlite" ? COUNTS.answers : COUNTS.fileAnswers;
     const budget = await runBudget({ dir: budgetDir, backend, answers, maxBytes: COUNTS.budgetMiB * MIB });
     results[`budget-${backend}`] = budget;
-    rows.push([`bounded cache (${backend})`, `${budget.answers} distinct answers, ${budget.evicted} evicted`,
+    addRow([`bounded cache (${backend})`, `${budget.answers} distinct answers, ${budget.evicted} evicted`,
       `disk ${mib(budget.diskBytes)} of ${mib(budget.maxBytes)}`, `RSS ${mib(budget.rssBeforeBytes)} -> ${mib(budget.rssAfterBytes)}, ${budget.seconds} s`]);
   }
 } finally {
