@@ -1,6 +1,4 @@
 import { readFileSync } from "node:fs";
-import type { TLSSocket } from "node:tls";
-import { getRequestListener } from "@hono/node-server";
 import type { Config } from "./config/schema.ts";
 import type { Logger } from "./log.ts";
 import { createMetrics, type Metrics } from "./metrics/metrics.ts";
@@ -135,18 +133,24 @@ export async function startLiteApiserver(config: Config, log: Logger): Promise<R
     front = await startTlsFront({
       listen: config.server.listen,
       material: { cert: files.cert, key: files.key, ca: files.ca },
-      // Keep the global Response: the admin listener (Bun.serve) only accepts the real one.
-      onRequest: getRequestListener(app.fetch, { overrideGlobalObjects: false }),
-      onUpgrade(request, socket, head) {
-        const caller = identifyCaller(socket as TLSSocket);
-        if (caller.kind === "rejected" || !upstream.reachable) {
-          const status = caller.kind === "rejected" ? "401 Unauthorized" : "503 Service Unavailable";
-          socket.end(`HTTP/1.1 ${status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
-          return;
+      limits: {
+        handshakeMs: config.server.handshake_timeout,
+        headMs: config.server.header_timeout,
+        idleMs: config.server.idle_timeout,
+      },
+      fetch: (request, peer, finished) => app.fetch(request, { peer, finished }),
+      async onUpgrade(request, peer, caller) {
+        const identified = identifyCaller(peer);
+        if (identified.kind === "rejected" || !upstream.reachable) {
+          const status = identified.kind === "rejected" ? "401 Unauthorized" : "503 Service Unavailable";
+          caller.write(Buffer.from(`HTTP/1.1 ${status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`));
+          caller.close();
+          return undefined;
         }
-        void tunnelUpgrade({
-          request, socket, head, server: upstream.server, log,
-          session: sessions.forCaller(caller),
+        return tunnelUpgrade({
+          request, caller, server: upstream.server, log,
+          session: sessions.forCaller(identified),
+          onCloudDrain: caller.resumeReading,
         });
       },
     });

@@ -35,7 +35,9 @@ export function cacheAnswerHeaders(contentType: string, ageSeconds?: number): Re
  * return cacheHit('{"kind":"ConfigMap",...}', "application/json", 42);
  */
 export function cacheHit(body: string | Uint8Array, contentType: string, ageSeconds?: number, status = 200): Response {
-  return new Response(body, { status, headers: cacheAnswerHeaders(contentType, ageSeconds) });
+  // A known length lets the front see the answer as sent at once (no stream to follow).
+  const length = String(typeof body === "string" ? Buffer.byteLength(body) : body.byteLength);
+  return new Response(body, { status, headers: { ...cacheAnswerHeaders(contentType, ageSeconds), "Content-Length": length } });
 }
 
 /**
@@ -59,5 +61,9 @@ export function statusResponse(
     reason,
     code,
   });
-  return new Response(body, { status: code, headers: { "Content-Type": "application/json", ...headers } });
+  // A known length lets the front see the answer as sent at once (no stream to follow).
+  return new Response(body, {
+    status: code,
+    headers: { "Content-Type": "application/json", "Content-Length": String(Buffer.byteLength(body)), ...headers },
+  });
 }

@@ -98,6 +98,9 @@ export const ConfigSchema = v.pipe(v.strictObject({
     cert_file: nonEmptyText("a file path"),
     key_file: nonEmptyText("a file path"),
     client_ca_file: nonEmptyText("a file path"),
+    handshake_timeout: duration("10s"),
+    header_timeout: duration("30s"),
+    idle_timeout: duration("2m"),
   }),
   upstream: table("upstream", {
     servers: v.pipe(v.array(httpsUrl, (issue) => `expected a list of URLs, got ${got(issue)}`), v.minLength(1, "expected at least one URL")),

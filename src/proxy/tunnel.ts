@@ -1,7 +1,5 @@
 import net from "node:net";
 import tls from "node:tls";
-import type { IncomingMessage } from "node:http";
-import type { Duplex } from "node:stream";
 import type { Logger } from "../log.ts";
 import type { UpstreamSession } from "./sessions.ts";
 
@@ -49,13 +47,36 @@ async function connectUpstream(server: URL, session: UpstreamSession): Promise<t
   return upstream;
 }
 
-/** The request head as the caller sent it, for the upstream (Connection/Upgrade kept: they are the point). */
-function requestHead(request: IncomingMessage, server: URL): string {
-  let head = `${request.method} ${request.url} HTTP/1.1\r\n`;
-  const raw = request.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    head += name.toLowerCase() === "host" ? `Host: ${server.host}\r\n` : `${name}: ${raw[i + 1]}\r\n`;
+/** The caller's side of a tunnel: the front's TLS connection. */
+export interface TunnelCaller {
+  /** Writes to the caller; false while the caller's socket is backed up (then `callerDrained` is called on drain). */
+  write(bytes: Uint8Array): boolean;
+  close(): void;
+}
+
+/** The upgrade request as the caller sent it. */
+export interface TunnelRequest {
+  method: string;
+  target: string;
+  headers: [name: string, value: string][];
+  /** Bytes that followed the head. */
+  rest: Uint8Array;
+}
+
+/** What the front feeds into an open tunnel. */
+export interface Tunnel {
+  /** Bytes from the caller; false while the cloud side is backed up (pause the caller until `onCloudDrain`). */
+  send(bytes: Uint8Array): boolean;
+  /** The caller's socket drained: the cloud side may flow again. */
+  callerDrained(): void;
+  close(): void;
+}
+
+/** The request head for the upstream (Connection/Upgrade kept: they are the point). */
+function requestHead(request: TunnelRequest, server: URL): string {
+  let head = `${request.method} ${request.target} HTTP/1.1\r\n`;
+  for (const [name, value] of request.headers) {
+    head += name.toLowerCase() === "host" ? `Host: ${server.host}\r\n` : `${name}: ${value}\r\n`;
   }
   return head + "\r\n";
 }
@@ -63,20 +84,22 @@ function requestHead(request: IncomingMessage, server: URL): string {
 /**
  * Tunnels an HTTP Upgrade (SPDY or WebSocket: exec, attach, port-forward) to the
  * upstream with the caller's identity; bytes flow both ways untouched until
- * either side closes or the session is closed (cert rotation).
+ * either side closes or the session is closed (cert rotation). Resolves once
+ * the cloud side is connected (undefined when it could not be: the caller got 502).
  *
  * @example
- * httpServer.on("upgrade", (req, socket, head) => tunnelUpgrade({ request: req, socket, head, server, session, log }));
+ * const tunnel = await tunnelUpgrade({ request, caller, server, session, log, onCloudDrain: () => socket.resume() });
  */
 export async function tunnelUpgrade(options: {
-  request: IncomingMessage;
-  socket: Duplex;
-  head: Buffer;
+  request: TunnelRequest;
+  caller: TunnelCaller;
   server: URL;
   session: UpstreamSession;
   log: Logger;
-}): Promise<void> {
-  const { request, socket, head, server, session, log } = options;
+  /** The cloud side took what it was sent: the caller may be read again. */
+  onCloudDrain: () => void;
+}): Promise<Tunnel | undefined> {
+  const { request, caller, server, session, log } = options;
   const controller = new AbortController();
   const untrack = session.track(controller);
   let upstream: tls.TLSSocket;
@@ -85,19 +108,26 @@ export async function tunnelUpgrade(options: {
   } catch (error) {
     untrack();
     log.warn("upgrade: upstream connect failed", { server: server.origin, error: (error as Error).message });
-    socket.end("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-    return;
+    caller.write(Buffer.from("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
+    caller.close();
+    return undefined;
   }
   const close = () => {
     untrack();
     upstream.destroy();
-    socket.destroy();
+    caller.close();
   };
   controller.signal.addEventListener("abort", close, { once: true });
   upstream.on("error", close).on("close", close);
-  socket.on("error", close).on("close", close);
+  upstream.on("data", (bytes: Buffer) => {
+    if (!caller.write(bytes)) upstream.pause();
+  });
+  upstream.on("drain", options.onCloudDrain);
   upstream.write(requestHead(request, server));
-  if (head.length > 0) upstream.write(head);
-  upstream.pipe(socket);
-  socket.pipe(upstream);
+  if (request.rest.length > 0) upstream.write(request.rest);
+  return {
+    send: (bytes) => upstream.write(bytes),
+    callerDrained: () => upstream.resume(),
+    close,
+  };
 }

@@ -55,6 +55,8 @@ export async function startTestLite(
   options: {
     servers: string[];
     toml?: string;
+    /** Extra lines for the [server] table (its listen and cert keys are set here). */
+    serverToml?: string;
     identities?: { certFile: string; keyFile: string }[];
     serving?: { certFile: string; keyFile: string };
     dir?: string;
@@ -75,7 +77,7 @@ export async function startTestLite(
     ? extra.replace(/^\[cache\]\n/m, `[cache]\nkey_file = "${dir}/cache.key"\n`)
     : extra;
   const toml = [
-    `[server]\nlisten = ${JSON.stringify(options.listen ?? ["127.0.0.1:0"])}\ncert_file = "${serving.certFile}"\nkey_file = "${serving.keyFile}"\nclient_ca_file = "${pki.ca.certFile}"`,
+    `[server]\nlisten = ${JSON.stringify(options.listen ?? ["127.0.0.1:0"])}\ncert_file = "${serving.certFile}"\nkey_file = "${serving.keyFile}"\nclient_ca_file = "${pki.ca.certFile}"${options.serverToml ? `\n${options.serverToml}` : ""}`,
     hasSection("upstream") ? "" : `[upstream]\nservers = ${JSON.stringify(options.servers)}\nca_file = "${pki.ca.certFile}"\ntimeout = "${options.timeout ?? "3s"}"\nhealth_interval = "${options.healthInterval ?? "200ms"}"`,
     ...identities.map((i) => `[[identity]]\ncert_file = "${i.certFile}"\nkey_file = "${i.keyFile}"`),
     hasSection("cache") ? "" : `[cache]\nbackend = "memory"\ndir = "${dir}/cache"`,

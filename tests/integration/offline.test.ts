@@ -138,7 +138,7 @@ for (const backend of ["sqlite", "file", "memory"] as const) {
       expect(await Promise.race([done.then(() => "ended"), Bun.sleep(500).then(() => "open")])).toBe("open");
       fake.hang = false;
       fake.remove("edge", "a");
-      expect(await done).toBe("");
+      expect((await done).trim()).toBe(""); // no invented events (a newline lets the head out at once)
       expect(lite.running.upstream.reachable).toBe(true);
       const list = (await (await get(NS)).json()) as CmList;
       expect(list.items.map((i) => i.metadata.name)).toEqual(["c", "d"]);
