@@ -97,7 +97,8 @@ const JSON_HEAD_FLUSH = new Uint8Array([0x0a]);
  * Bun.serve 1.4.4 withholds a streamed answer's head until its first body
  * byte (oven-sh/bun#33660), so a quiet watch would not even show its 200. A
  * JSON stream therefore starts with a newline, which every JSON reader skips;
- * a protobuf stream has no such byte and its head waits for the first event.
+ * a protobuf or compressed stream has no such byte and its head waits for
+ * its first bytes.
  */
 function whenSent(response: Response, method: string, done: () => void): Response {
   const bodiless = method === "HEAD" || response.status === 204 || response.status === 304;
@@ -112,7 +113,8 @@ function whenSent(response: Response, method: string, done: () => void): Respons
     ended = true;
     done();
   };
-  const json = response.headers.get("content-type")?.startsWith("application/json") ?? false;
+  // Only plain JSON: in front of a gzip stream the byte would corrupt it.
+  const json = (response.headers.get("content-type")?.startsWith("application/json") ?? false) && !response.headers.has("content-encoding");
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
       if (json) controller.enqueue(JSON_HEAD_FLUSH);

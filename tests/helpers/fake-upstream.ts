@@ -119,6 +119,13 @@ export async function startFakeUpstream(
         res.writeHead(200, { "Content-Type": "text/plain", "Content-Encoding": "gzip" });
         return res.end(zlib.gzipSync(Buffer.from("compressed hello")));
       }
+      if (p === "/gzip-stream") {
+        // Chunked (no Content-Length), as kube-apiserver sends a big gzipped LIST.
+        res.writeHead(200, { "Content-Type": "application/json", "Content-Encoding": "gzip" });
+        const gzipped = zlib.gzipSync(Buffer.from("compressed hello"));
+        res.write(gzipped.subarray(0, 5));
+        return res.end(gzipped.subarray(5));
+      }
       if (p === "/stream") {
         const count = Number(url.searchParams.get("n") ?? 5);
         const every = Number(url.searchParams.get("every") ?? 100);

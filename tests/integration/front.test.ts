@@ -156,3 +156,11 @@ describe("slow and idle peers", () => {
     later.socket.destroy();
   });
 });
+
+describe("streamed answers", () => {
+  test("a gzip stream passes byte for byte (no head-flushing byte in front of it)", async () => {
+    const res = await fetch(`${lite.url}/gzip-stream`, { tls: clientTls(pki, pki.node), decompress: false } as RequestInit);
+    expect(res.headers.get("content-encoding")).toBe("gzip");
+    expect(new TextDecoder().decode(Bun.gunzipSync(new Uint8Array(await res.arrayBuffer())))).toBe("compressed hello");
+  });
+});
