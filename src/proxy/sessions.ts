@@ -12,7 +12,7 @@ export interface ClientCert {
  * cert ends them all, as client-go's `closeAll` does.
  */
 export class UpstreamSession {
-  readonly fetchSession: Bun.FetchSession;
+  private readonly fetchSession: Bun.FetchSession;
   private readonly inflight = new Set<AbortController>();
   private closed = false;
 
@@ -20,8 +20,31 @@ export class UpstreamSession {
     readonly name: string,
     readonly tls: { ca: string } & Partial<ClientCert>,
     readonly proxy: string,
+    /** Origins that did not offer HTTP/2 (shared by all sessions: ALPN does not depend on the client cert). */
+    private readonly http1Origins: Set<string> = new Set(),
   ) {
     this.fetchSession = new Bun.FetchSession({ tls: { ...tls }, proxy: proxy || undefined });
+  }
+
+  /**
+   * `fetch` on this session's pool: HTTP/2 where `origin` offers it, so the
+   * session's requests to it share one multiplexed connection; HTTP/1.1 where
+   * it does not (learnt from the first refusal, then asked directly).
+   *
+   * @example
+   * const response = await session.fetch(server.origin, `${server.origin}/api/v1/pods`, { headers, signal });
+   */
+  async fetch(origin: string, url: string, init: BunFetchRequestInit): Promise<Response> {
+    if (this.http1Origins.has(origin)) return this.fetchSession.fetch(url, { ...init, protocol: "http1.1" });
+    try {
+      return await this.fetchSession.fetch(url, { ...init, protocol: "http2" });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "HTTP2Unsupported") throw error;
+      this.http1Origins.add(origin);
+      // Refused at ALPN, before any byte of the request went out; a streamed body may be locked by then.
+      if (init.body instanceof ReadableStream && init.body.locked) throw error;
+      return this.fetchSession.fetch(url, { ...init, protocol: "http1.1" });
+    }
   }
 
   /**
@@ -29,7 +52,7 @@ export class UpstreamSession {
    *
    * @example
    * const done = session.track(controller);
-   * try { await session.fetchSession.fetch(url, { signal: controller.signal }); } finally { done(); }
+   * try { await session.fetch(origin, url, { signal: controller.signal }); } finally { done(); }
    */
   track(controller: AbortController): () => void {
     if (this.closed) controller.abort(new SessionClosedError(this.name));
@@ -69,16 +92,17 @@ export class SessionClosedError extends Error {
 export class SessionManager {
   readonly defaultSession: UpstreamSession;
   private readonly byCn = new Map<string, UpstreamSession>();
+  private readonly http1Origins = new Set<string>();
 
   constructor(private readonly options: { ca: string; proxy: string }) {
-    this.defaultSession = new UpstreamSession("default", { ca: options.ca }, options.proxy);
+    this.defaultSession = new UpstreamSession("default", { ca: options.ca }, options.proxy, this.http1Origins);
   }
 
   /** Installs, replaces (closing the old session) or, with undefined, removes an identity. */
   setIdentity(cn: string, cert: ClientCert | undefined): void {
     const old = this.byCn.get(cn);
     if (cert) {
-      this.byCn.set(cn, new UpstreamSession(`cn:${cn}`, { ca: this.options.ca, ...cert }, this.options.proxy));
+      this.byCn.set(cn, new UpstreamSession(`cn:${cn}`, { ca: this.options.ca, ...cert }, this.options.proxy, this.http1Origins));
     } else {
       this.byCn.delete(cn);
     }

@@ -124,7 +124,7 @@ export class Upstream {
       untrack();
     };
     try {
-      const response = await session.fetchSession.fetch(server.origin + server.pathname.replace(/\/$/, "") + request.path, {
+      const response = await session.fetch(server.origin, server.origin + server.pathname.replace(/\/$/, "") + request.path, {
         method: request.method,
         headers: request.headers,
         body: request.body,
@@ -182,7 +182,7 @@ export class Upstream {
     if (running) return running;
     const probe = (async () => {
       try {
-        const response = await this.options.probeSession.fetchSession.fetch(`${server.origin}/readyz`, {
+        const response = await this.options.probeSession.fetch(server.origin, `${server.origin}/readyz`, {
           signal: AbortSignal.timeout(this.options.timeoutMs),
         });
         await response.body?.cancel();
