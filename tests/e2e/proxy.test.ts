@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { kubectl, startCluster, type Cluster } from "./harness/cluster.ts";
+import { kubeFetch, kubectl, startCluster, type Cluster } from "./harness/cluster.ts";
+import { establishedTo } from "./harness/connections.ts";
 import { createCrd } from "./harness/crd.ts";
 import { startLiteProcess, type LiteProcess } from "./harness/lite-process.ts";
 
@@ -116,4 +117,24 @@ describe("kubectl through lite-apiserver", () => {
     expect(Bun.hash(through)).toBe(Bun.hash(direct));
     expect(through.byteLength).toBe(direct.byteLength);
   }, 300_000);
+});
+
+describe("HTTP/2 to the cloud", () => {
+  test("10 concurrent watches of one identity share one connection to kube-apiserver", async () => {
+    const path = "/api/v1/namespaces/default/configmaps";
+    expect((await kubeFetch(cluster, "node", path, { via: "lite" })).status).toBe(200);
+    const before = establishedTo(lite.pid, cluster.ports.kube);
+    const watches = await Promise.all(Array.from({ length: 10 }, () =>
+      kubeFetch(cluster, "node", `${path}?watch=true&timeoutSeconds=60`, { via: "lite", timeoutMs: 90_000 })));
+    try {
+      expect(watches.map((watch) => watch.status)).toEqual(Array(10).fill(200));
+      // The watches ride the node session's connection: no new one. At most one per session in use:
+      // the two [[identity]] certs of this cluster (node, admin) and the default one (probe, tokens).
+      const after = establishedTo(lite.pid, cluster.ports.kube);
+      expect(after).toBeLessThanOrEqual(before);
+      expect(after).toBeLessThanOrEqual(3);
+    } finally {
+      await Promise.all(watches.map((watch) => watch.body?.cancel()));
+    }
+  }, 120_000);
 });
