@@ -22,7 +22,7 @@ function effectiveConfig(config: Config): string {
   const durations = (table: Record<string, unknown>) =>
     Object.fromEntries(Object.entries(table).map(([k, v]) => [k, typeof v === "number" ? formatDuration(v) : v]));
   return stringify({
-    server: config.server,
+    server: durations(config.server),
     upstream: durations(config.upstream),
     identity: config.identity,
     certs: durations(config.certs),
