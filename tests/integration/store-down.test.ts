@@ -61,6 +61,7 @@ describe("a locked cache database at start", () => {
     expect(await storeUpMetric()).toBe("1");
     expect(lite.logs.some((line) => line.includes("cache store recovered"))).toBe(true);
     await fetch(`${lite.url}${NS}/a`, { tls: clientTls(pki, pki.node) });
-    await until(() => lite.running.store.count() === 1, "the answer to be cached");
+    const key = JSON.stringify(["cn:system:node:edge-1", "json", `${NS}/a`, ""]);
+    await until(() => lite.running.store.getObject(key) !== undefined, "the answer to be cached");
   });
 });
