@@ -24,7 +24,8 @@ export interface KubectlOptions {
   cacheDir?: string;
 }
 
-const DEFAULT_TIMEOUT_MS = 20_000;
+/** Only a hang trips it: kubectl starts, discovers and asks on a loaded 2-core machine. */
+const DEFAULT_TIMEOUT_MS = 60_000;
 
 /**
  * Runs the `kubectl` found on PATH with a kubeconfig, bounded by a timeout. kubectl cannot call

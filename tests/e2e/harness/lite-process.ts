@@ -45,7 +45,8 @@ export async function startLiteProcess(
     logs: () => readFileSync(logFile, "utf8"),
     async stop() {
       proc.kill("SIGTERM");
-      if (!(await waitForExit(proc.pid, 10_000))) proc.kill("SIGKILL");
+      // The drain is 5 s; a loaded machine may take far longer, and a SIGKILL would make it an unclean stop.
+      if (!(await waitForExit(proc.pid, 60_000))) proc.kill("SIGKILL");
       return proc.exited;
     },
   };

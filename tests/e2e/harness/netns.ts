@@ -8,7 +8,7 @@ import { closeSync, openSync } from "node:fs";
 import { runCommand, type Ran } from "../../helpers/run.ts";
 import { isRunning, signalIfRunning, waitForExit } from "./processes.ts";
 
-const COMMAND_TIMEOUT_MS = 30_000;
+const COMMAND_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 10_000;
 
 /** Runs a command to completion inside `namespace` (bounded), e.g. `iptables-save`. */
