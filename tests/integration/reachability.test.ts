@@ -11,6 +11,15 @@ import { until } from "../helpers/until.ts";
 const NS = "/api/v1/namespaces/edge/configmaps";
 /** Far longer than any test: only a probe that a request triggers can run. */
 const NO_TIMER_PROBE = "1h";
+/**
+ * `upstream.timeout`: short enough for a request to outlast it, long enough that a probe on a loaded
+ * machine still answers within it (with 1 s, a slow probe flipped the cloud offline mid-test).
+ */
+const TIMEOUT = "5s";
+/** Longer than TIMEOUT by a margin: the requests that must outlast it. */
+const SLOWER_THAN_TIMEOUT_MS = 8_000;
+/** Each test outlasts TIMEOUT once or twice; bun's 5 s default (without --timeout) cannot hold it. */
+const TEST_MS = 120_000;
 
 let pki: TestPki;
 let fake: FakeUpstream;
@@ -30,10 +39,10 @@ afterEach(async () => {
 
 afterAll(() => fake.close());
 
-/** Starts lite-apiserver with a short timeout and waits for its first probe (run at start). */
+/** Starts lite-apiserver with TIMEOUT and waits for its first probe (run at start). */
 async function startLite(healthInterval: string) {
   const before = fake.probes;
-  lite = await startTestLite(pki, { servers: [fake.url], timeout: "1s", healthInterval });
+  lite = await startTestLite(pki, { servers: [fake.url], timeout: TIMEOUT, healthInterval });
   await until(() => fake.probes > before, "the start-up probe");
 }
 
@@ -42,8 +51,8 @@ describe("reachability", () => {
     await startLite(NO_TIMER_PROBE);
     const probesBefore = fake.probes;
     // A write behind a slow admission webhook: it must not be cut off (it may well be applied).
-    const slow = get("/echo?delayMs=3500", { method: "POST", body: "{}" });
-    await until(() => fake.probes > probesBefore, "a probe triggered by the slow request", 30_000);
+    const slow = get(`/echo?delayMs=${SLOWER_THAN_TIMEOUT_MS}`, { method: "POST", body: "{}" });
+    await until(() => fake.probes > probesBefore, "a probe triggered by the slow request");
     // Meanwhile the cloud is still the cloud: an unrelated GET is answered by it, not the cache.
     const meanwhile = await get(`${NS}/a`);
     expect(meanwhile.headers.get("x-lite-apiserver-cache")).toBeNull();
@@ -53,7 +62,7 @@ describe("reachability", () => {
     expect(((await response.json()) as { method: string }).method).toBe("POST");
     expect(lite.running.upstream.reachable).toBe(true);
     expect(lite.running.metrics.upstreamUp.get()).toBe(1);
-  });
+  }, TEST_MS);
 
   test("a frozen cloud is found by the probe the stuck request triggers, and the request is answered from the cache", async () => {
     await startLite(NO_TIMER_PROBE);
@@ -67,18 +76,18 @@ describe("reachability", () => {
     const miss = await get(`${NS}/never-cached`);
     expect(miss.status).toBe(503);
     expect(miss.headers.get("retry-after")).toBe("1");
-  });
+  }, TEST_MS);
 
   test("a long-running request never counts: a watch whose headers come late triggers no probe", async () => {
     await startLite(NO_TIMER_PROBE);
     const probesBefore = fake.probes;
-    const watch = await get(`${NS}?watch=true&delayMs=2500`);
+    const watch = await get(`${NS}?watch=true&delayMs=${SLOWER_THAN_TIMEOUT_MS}`);
     expect(watch.status).toBe(200);
     expect(watch.headers.get("x-lite-apiserver-cache")).toBeNull();
     expect(fake.probes).toBe(probesBefore);
     expect(lite.running.upstream.reachable).toBe(true);
     await watch.body!.cancel();
-  });
+  }, TEST_MS);
 
   test("when the probe finds the cloud gone, relayed watches are ended so their clients re-list from the cache", async () => {
     await startLite("200ms");
@@ -89,5 +98,5 @@ describe("reachability", () => {
     fake.hang = true;
     expect(await Promise.race([ended, Bun.sleep(60_000).then(() => "still open a minute later")])).toBe("ended");
     expect(lite.running.upstream.reachable).toBe(false);
-  });
+  }, TEST_MS);
 });
