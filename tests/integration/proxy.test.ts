@@ -152,6 +152,10 @@ describe("upstream selection", () => {
       const res = await fetch(`${failover.url}/echo`, { tls: clientTls(pki, pki.node) });
       expect(res.status).toBe(200);
       expect((await echo(res)).cn).toBe("system:node:edge-1");
+      // The first server was tried, and refused, before the second answered.
+      const tried = failover.logs.map((line) => JSON.parse(line) as { msg: string; server?: string })
+        .filter((record) => record.msg === "upstream server unreachable").map((record) => record.server);
+      expect(tried).toContain(refusingServer);
     } finally {
       await failover.stop();
     }
