@@ -2,7 +2,7 @@
  * Keeps a cached LIST current from the events of a watch on the same resource and selectors.
  * Each event reads and writes at most one item, whatever the size of the list.
  */
-import type { CacheStore } from "../storage/types.ts";
+import type { CacheStore, ListItem } from "../storage/types.ts";
 import { metadataOf, toListItem } from "./list-body.ts";
 import { compareResourceVersions } from "./resource-version.ts";
 import type { WatchEvent } from "./watch-events.ts";
@@ -58,9 +58,32 @@ export function applyWatchEvent(store: CacheStore, listKey: string, event: Watch
     }
     return changed;
   }
+  return applyKeyedEvent(store, listKey, {
+    type: event.type,
+    resourceVersion: resourceVersionOf(event.object),
+    item: event.type === "BOOKMARK" ? undefined : toListItem(event.object),
+  });
+}
+
+/** A watch event reduced to what applying it needs, whatever its wire form (JSON or protobuf). */
+export interface KeyedWatchEvent {
+  type: WatchEvent["type"];
+  resourceVersion: string;
+  /** The object as a list item; undefined for a BOOKMARK or an object without a name. */
+  item: ListItem | undefined;
+}
+
+/**
+ * `applyWatchEvent` for an event already keyed (the protobuf watch parser yields these).
+ *
+ * @example
+ * applyKeyedEvent(store, listKey, { type: "DELETED", resourceVersion: "12", item: { key: "x/cm", resourceVersion: "12", json } });
+ */
+export function applyKeyedEvent(store: CacheStore, listKey: string, event: KeyedWatchEvent): boolean {
+  if (event.type === "ERROR") return false;
   const listVersion = store.getListResourceVersion(listKey);
   if (listVersion === undefined) return false;
-  const eventVersion = resourceVersionOf(event.object);
+  const eventVersion = event.resourceVersion;
   if (listIncludes(listVersion, eventVersion)) return false;
 
   if (event.type === "BOOKMARK") {
@@ -69,7 +92,7 @@ export function applyWatchEvent(store: CacheStore, listKey: string, event: Watch
     return true;
   }
 
-  const item = toListItem(event.object);
+  const item = event.item;
   if (item === undefined) return false;
   const cached = store.getListItem(listKey, item.key);
   if (event.type === "DELETED") {
