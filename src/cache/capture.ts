@@ -6,13 +6,12 @@ import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import type { CacheStore } from "../storage/types.ts";
 import type { Confirmations } from "./confirmations.ts";
-import { splitList } from "./list-body.ts";
+import { splitListAnswer } from "./list-forms.ts";
 import { PageJoiner } from "./list-pages.ts";
 import type { CachePlan } from "./plan.ts";
 import type { BodySink } from "./request-cache.ts";
 import { MAX_TOKEN_ANSWER_BYTES, storeTokenAnswer } from "./token-answers.ts";
-import { applyWatchEvent } from "./watch-apply.ts";
-import { WatchEventParser } from "./watch-events.ts";
+import { watchApplier, type WatchChunkApplier } from "./watch-decoder.ts";
 
 /** Bodies above this are relayed but not cached. */
 const MAX_CACHED_BODY = 64 * 1024 * 1024;
@@ -39,7 +38,8 @@ export class CacheCapture {
     if (status !== 200) return undefined;
     const contentType = headers.get("content-type") ?? "application/json";
     if (plan.kind === "watch") {
-      return contentType.startsWith("application/json") ? this.watchApplier(plan.key) : undefined;
+      const apply = watchApplier(contentType, this.deps.store, plan.key);
+      return apply && this.watchSink(plan.key, apply);
     }
     const gzipped = headers.get("content-encoding") === "gzip";
     if (headers.has("content-encoding") && !gzipped) return undefined;
@@ -66,8 +66,8 @@ export class CacheCapture {
     // it holds, which is evicted with the entry, so nothing here grows with the keys seen.
     const key = plan.key!;
     try {
-      if (plan.kind === "list" && contentType.startsWith("application/json")) {
-        const split = splitList(new TextDecoder().decode(body));
+      if (plan.kind === "list") {
+        const split = splitListAnswer(contentType, body);
         if (split) {
           const whole = this.pages.addPage({ key, continueToken: plan.continueToken, list: split, nextContinue: split.nextContinue });
           if (whole) {
@@ -77,7 +77,7 @@ export class CacheCapture {
           return;
         }
       }
-      // Tables, protobuf and discovery are kept whole; a paginated one only when complete.
+      // Objects, discovery and lists that cannot be split are kept whole; a paginated one only when complete.
       if (plan.continueToken === undefined) {
         this.deps.store.putObject(key, { contentType, body });
         this.deps.confirmations.confirm(key);
@@ -87,19 +87,16 @@ export class CacheCapture {
     }
   }
 
-  private watchApplier(listKey: string): BodySink {
-    const parser = new WatchEventParser();
-    const { store, metrics, confirmations } = this.deps;
+  private watchSink(listKey: string, apply: WatchChunkApplier): BodySink {
+    const { metrics, confirmations } = this.deps;
     return {
       chunk(bytes) {
         // After the chunk went to the caller: applying never delays the stream.
         setImmediate(() => {
-          for (const event of parser.push(bytes)) {
-            if (applyWatchEvent(store, listKey, event)) {
-              metrics.watchEventsApplied.inc();
-              confirmations.confirm(listKey);
-            }
-          }
+          const applied = apply(bytes);
+          if (applied === 0) return;
+          metrics.watchEventsApplied.inc({}, applied);
+          confirmations.confirm(listKey);
         });
       },
       end() {},

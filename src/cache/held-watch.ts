@@ -6,7 +6,7 @@ import { cacheAnswerHeaders } from "../wire.ts";
  * fires (the cloud is back, so the caller re-watches it).
  *
  * @example
- * return heldWatch({ timeoutSeconds: 300, callerSignal: request.signal, closeSignal });
+ * return heldWatch({ timeoutSeconds: 300, callerSignal: request.signal, closeSignal, contentType: "application/json" });
  */
 export function heldWatch(options: {
   timeoutSeconds: number | undefined;
@@ -14,6 +14,8 @@ export function heldWatch(options: {
   closeSignal: AbortSignal;
   /** Of the LIST the watch keeps current. */
   ageSeconds?: number;
+  /** The stream form the cloud would have answered in, so the caller's decoder is the one it expects. */
+  contentType: string;
 }): Response {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const cleanup = () => {
@@ -40,5 +42,5 @@ export function heldWatch(options: {
     },
     cancel: cleanup,
   });
-  return new Response(body, { status: 200, headers: cacheAnswerHeaders("application/json", options.ageSeconds) });
+  return new Response(body, { status: 200, headers: cacheAnswerHeaders(options.contentType, options.ageSeconds) });
 }

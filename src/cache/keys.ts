@@ -8,7 +8,10 @@ import type { RequestInfo } from "./request-info.ts";
  * The shape of the answer the caller asked for with its Accept header.
  * - `json`, `table`, `partial-metadata`, `discovery-v2`, `discovery-v2beta1`: JSON bodies
  *   (`as=Table`, `as=PartialObjectMetadata[List]`, aggregated discovery `as=APIGroupDiscoveryList`).
- * - `protobuf`: the caller accepts only protobuf, so its answers are opaque bytes.
+ * - `protobuf`: the caller accepts only protobuf.
+ * - `protobuf-or-json`: protobuf first, JSON second (client-go's default for built-in clients):
+ *   kube-apiserver answers protobuf, or JSON for custom resources, which have no protobuf. The
+ *   stored Content-Type says which, and the two never share a key with a JSON-only caller's.
  * - `other`: a form this cache does not model (YAML, CBOR, other `as=` versions); do not cache it.
  */
 export type ResponseForm =
@@ -18,6 +21,7 @@ export type ResponseForm =
   | "discovery-v2"
   | "discovery-v2beta1"
   | "protobuf"
+  | "protobuf-or-json"
   | "other";
 
 /** Query parameters that pick a version of the data or shape the stream, not the answer's content. */
@@ -77,39 +81,50 @@ function jsonFormOf(entry: AcceptEntry): ResponseForm {
   return AS_FORMS[`${as};${entry.params.get("g") ?? ""};${entry.params.get("v") ?? ""}`] ?? "other";
 }
 
+/** Protobuf without `as=`: the plain object, list or watch stream. */
+function isPlainProtobuf(entry: AcceptEntry): boolean {
+  return entry.mediaType === PROTOBUF && !entry.params.has("as");
+}
+
 /**
- * The response form of a request, as it will be answered once `upstreamAccept` has dropped the
- * protobuf alternatives: the first remaining Accept entry decides, as in kube-apiserver.
+ * The response form of a request, as kube-apiserver picks it from the Accept header: the first
+ * entry it can serve decides. A protobuf entry that comes after the first, or that asks for an
+ * `as=` form, is dropped by `upstreamAccept`, so the JSON entry after it decides.
  *
  * @example
  * responseForm("application/json;as=Table;v=v1;g=meta.k8s.io,application/json"); // "table"
- * responseForm("application/vnd.kubernetes.protobuf,application/json"); // "json"
+ * responseForm("application/vnd.kubernetes.protobuf,application/json"); // "protobuf-or-json"
  * responseForm("application/vnd.kubernetes.protobuf"); // "protobuf"
  */
 export function responseForm(accept: string | null): ResponseForm {
   const entries = parseAccept(accept);
   const first = entries[0];
   if (first === undefined) return "json";
-  if (!entries.some((entry) => JSON_RANGES.has(entry.mediaType))) {
-    return first.mediaType === PROTOBUF && !first.params.has("as") ? "protobuf" : "other";
+  const others = entries.filter((entry) => entry.mediaType !== PROTOBUF);
+  if (isPlainProtobuf(first)) {
+    const fallback = others[0];
+    if (fallback === undefined) return "protobuf";
+    return JSON_RANGES.has(fallback.mediaType) && !fallback.params.has("as") ? "protobuf-or-json" : "other";
   }
-  const answered = entries.find((entry) => entry.mediaType !== PROTOBUF)!;
+  if (!entries.some((entry) => JSON_RANGES.has(entry.mediaType))) return "other";
+  const answered = others[0]!;
   return JSON_RANGES.has(answered.mediaType) ? jsonFormOf(answered) : "other";
 }
 
 /**
- * The Accept header to send upstream for a cacheable request: protobuf alternatives are dropped
- * when the caller also takes JSON (client-go decodes by Content-Type), so the answer can be split
- * and kept current from watches. Protobuf-only and unmodelled forms are sent unchanged.
+ * The Accept header to send upstream for a cacheable request. A caller that puts plain protobuf
+ * first gets protobuf, which the cache splits and keeps current like JSON, so its header goes
+ * unchanged; protobuf alternatives of other forms (`as=PartialObjectMetadataList`, or protobuf
+ * after JSON) are dropped, as the cache models those forms in JSON only.
  *
  * @example
- * upstreamAccept("application/vnd.kubernetes.protobuf,application/json"); // "application/json"
- * upstreamAccept("application/vnd.kubernetes.protobuf"); // "application/vnd.kubernetes.protobuf"
+ * upstreamAccept("application/vnd.kubernetes.protobuf,application/json"); // unchanged
+ * upstreamAccept("application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"); // "application/json"
  */
 export function upstreamAccept(accept: string | null): string | null {
   if (accept === null) return null;
   const form = responseForm(accept);
-  if (form === "protobuf" || form === "other") return accept;
+  if (form === "protobuf" || form === "protobuf-or-json" || form === "other") return accept;
   const entries = parseAccept(accept);
   if (!entries.some((entry) => entry.mediaType === PROTOBUF)) return accept;
   return entries

@@ -6,7 +6,8 @@ import type { Metrics } from "../metrics/metrics.ts";
 import type { CacheStore, StoredList } from "../storage/types.ts";
 import { cacheHit, statusResponse } from "../wire.ts";
 import { heldWatch } from "./held-watch.ts";
-import { assembleList } from "./list-body.ts";
+import { assembleListAnswer } from "./list-forms.ts";
+import { PROTOBUF_CONTENT_TYPE } from "./protobuf/envelope.ts";
 import type { CachePlan } from "./plan.ts";
 import { isLaterVersion } from "./resource-version.ts";
 import type { Confirmations } from "./confirmations.ts";
@@ -30,8 +31,10 @@ export class OfflineAnswers {
   answer(plan: CachePlan, signal: AbortSignal): Response {
     const { store } = this.deps;
     if (plan.kind === "watch") {
+      const protobuf = plan.form === "protobuf" || plan.form === "protobuf-or-json";
       return heldWatch({ timeoutSeconds: plan.timeoutSeconds, callerSignal: signal, closeSignal: this.backOnline.signal,
-        ageSeconds: plan.key === undefined ? undefined : this.deps.confirmations.ageSeconds(plan.key) });
+        ageSeconds: plan.key === undefined ? undefined : this.deps.confirmations.ageSeconds(plan.key),
+        contentType: protobuf ? `${PROTOBUF_CONTENT_TYPE};stream=watch` : "application/json" });
     }
     if (plan.kind === "token-request") {
       const stored = plan.key === undefined ? undefined : storedTokenAnswer(store, plan.key, Date.now());
@@ -74,7 +77,7 @@ export class OfflineAnswers {
   /** A cached LIST; a Table's Age column is recomputed, since its text was the cloud's then. */
   private listHit(plan: CachePlan, key: string, list: StoredList): Response {
     const items = list.meta.columns === undefined ? list.items : refreshAges(list.meta.columns, list.items, Date.now());
-    return this.hit(plan, key, assembleList({ meta: list.meta, items }), list.meta.contentType);
+    return this.hit(plan, key, assembleListAnswer({ meta: list.meta, items }), list.meta.contentType);
   }
 
   /** A cache answer from the entry at `key`, with that entry's age (also reported per resource). */

@@ -3,6 +3,7 @@
  * which key. Pure: planning stores nothing and reads nothing.
  */
 import { cacheKey, responseForm, tokenRequestKey, upstreamAccept, watchListKey, type ResponseForm } from "./keys.ts";
+import { acceptsGzip } from "../content-encoding.ts";
 import type { CacheRequest } from "./request-cache.ts";
 import { cacheKind, parseRequestInfo, type CacheKind } from "./request-info.ts";
 import { planListNarrowing, type ListNarrowing } from "./selectors/narrowing.ts";
@@ -27,8 +28,9 @@ export interface CachePlan {
 }
 
 /**
- * Plans a request; when it is cacheable and the caller also takes JSON, the Accept header sent
- * upstream is narrowed to JSON so that the answer can be split and kept current.
+ * Plans a request. For a cacheable one it may rewrite the headers sent upstream: protobuf
+ * alternatives of forms cached as JSON only are dropped (`upstreamAccept`), and gzip is asked for
+ * whatever the caller asked (the proxy decodes it again for a caller that did not ask).
  *
  * @example
  * const plan = planRequest({ method: "GET", url, headers, partition: "cn:system:node:edge-1" });
@@ -43,11 +45,13 @@ export function planRequest(request: CacheRequest): CachePlan {
   if (kind === "none" || form === "other") {
     return { kind: "none", form, key: undefined, continueToken: undefined, timeoutSeconds: undefined };
   }
-  if (kind === "token-request" && form !== "json" && form !== "protobuf") {
+  if (kind === "token-request" && form !== "json" && form !== "protobuf" && form !== "protobuf-or-json") {
     return { kind: "none", form, key: undefined, continueToken: undefined, timeoutSeconds: undefined };
   }
   const sendAccept = upstreamAccept(accept);
   if (sendAccept !== null && sendAccept !== accept) headers.set("accept", sendAccept);
+  // kube-apiserver 1.20 never gzips a watch, so asking for one would change nothing.
+  if (kind !== "watch" && kind !== "token-request" && !acceptsGzip(headers.get("accept-encoding"))) headers.set("accept-encoding", "gzip");
   if (kind === "token-request") {
     return {
       kind, form, key: undefined, continueToken: undefined, timeoutSeconds: undefined,

@@ -2,6 +2,7 @@ import type { AnswerRewrite } from "../cache/answer-rewrite.ts";
 import type { RequestCache } from "../cache/request-cache.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics/metrics.ts";
+import { acceptsGzip, gunzipped } from "../content-encoding.ts";
 import { CACHE_HIT_HEADER, statusResponse } from "../wire.ts";
 import type { Caller } from "./caller.ts";
 import { endToEndHeaders } from "./headers.ts";
@@ -77,7 +78,9 @@ export class Forwarder<Plan> {
         },
         session,
       );
-      const relayed = stripHopByHop(response);
+      // The cache plan may have asked the cloud for gzip on the caller's behalf.
+      const stripped = stripHopByHop(response);
+      const relayed = acceptsGzip(request.headers.get("accept-encoding")) ? stripped : gunzipped(stripped);
       const sink = relayed.body ? cache.sinkFor(plan, relayed.status, relayed.headers) : undefined;
       return finish(sink ? tapBody(relayed, sink) : relayed, "upstream");
     } catch (error) {

@@ -59,11 +59,11 @@ for (const backend of ["sqlite", "file", "memory"] as const) {
       await reader.cancel();
     });
 
-    test("a protobuf-and-JSON caller is asked JSON upstream; a protobuf-only caller is passed as is", async () => {
+    test("a protobuf-first caller is asked protobuf upstream; protobuf after JSON is dropped", async () => {
       await get(`${NS}/c`, node(), { Accept: "application/vnd.kubernetes.protobuf, application/json" });
+      expect(fake.seen.at(-1)!.headers.accept).toBe("application/vnd.kubernetes.protobuf, application/json");
+      await get(`${NS}/c`, node(), { Accept: "application/json, application/vnd.kubernetes.protobuf" });
       expect(fake.seen.at(-1)!.headers.accept).toBe("application/json");
-      await get(`${NS}/c`, node(), { Accept: "application/vnd.kubernetes.protobuf" });
-      expect(fake.seen.at(-1)!.headers.accept).toBe("application/vnd.kubernetes.protobuf");
     });
 
     test("online: a paginated LIST passes through page by page (offline it is answered joined, below)", async () => {

@@ -55,7 +55,7 @@ describe("cacheKey", () => {
 
   test("a Table, partial metadata, protobuf and plain JSON are distinct entries", () => {
     const path = "/api/v1/namespaces/default/configmaps";
-    const forms: ResponseForm[] = ["json", "table", "partial-metadata", "protobuf"];
+    const forms: ResponseForm[] = ["json", "table", "partial-metadata", "protobuf", "protobuf-or-json"];
     expect(new Set(forms.map((form) => keyOf(path, NODE, form))).size).toBe(forms.length);
   });
 });
@@ -99,8 +99,10 @@ describe("responseForm", () => {
     ["application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1", "partial-metadata"],
     [KUBECTL_DISCOVERY, "discovery-v2"],
     ["application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json", "discovery-v2beta1"],
-    [KUBELET, "json"],
-    ["application/vnd.kubernetes.protobuf, */*", "json"],
+    [KUBELET, "protobuf-or-json"],
+    ["application/vnd.kubernetes.protobuf, */*", "protobuf-or-json"],
+    ["application/json, application/vnd.kubernetes.protobuf", "json"],
+    ["application/vnd.kubernetes.protobuf, application/json;as=Table;v=v1;g=meta.k8s.io", "other"],
     ["application/vnd.kubernetes.protobuf", "protobuf"],
     ["application/vnd.kubernetes.protobuf;stream=watch", "protobuf"],
     ["application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json", "other"],
@@ -114,9 +116,13 @@ describe("responseForm", () => {
 });
 
 describe("upstreamAccept", () => {
-  test("drops protobuf alternatives so the answer comes as JSON", () => {
-    expect(upstreamAccept(KUBELET)).toBe("application/json");
-    expect(upstreamAccept("application/vnd.kubernetes.protobuf, */*")).toBe("*/*");
+  test("a protobuf-first caller is asked protobuf upstream", () => {
+    expect(upstreamAccept(KUBELET)).toBe(KUBELET);
+    expect(upstreamAccept("application/vnd.kubernetes.protobuf, */*")).toBe("application/vnd.kubernetes.protobuf, */*");
+  });
+
+  test("drops protobuf alternatives of the forms cached as JSON only", () => {
+    expect(upstreamAccept("application/json, application/vnd.kubernetes.protobuf")).toBe("application/json");
     expect(
       upstreamAccept(
         "application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json",
