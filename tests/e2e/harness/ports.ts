@@ -14,6 +14,7 @@
  * | 3    | tests/e2e/certs.test.ts     |
  * | 8    | tests/e2e/incluster.test.ts |
  * | 11   | tests/e2e/credentials.test.ts |
+ * | 13   | tests/e2e/protobuf.test.ts  |
  * | 15   | tests/e2e/selectors.test.ts |
  * | 20   | tests/e2e/node.test.ts      |
  * | 21   | tests/e2e/node-streams.test.ts |
