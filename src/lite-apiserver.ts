@@ -94,13 +94,21 @@ export async function startLiteApiserver(config: Config, log: Logger): Promise<R
       metrics.cacheStoreUp.set(health.up ? 1 : 0);
     },
   });
-  const sessions = new SessionManager({ ca: files.upstreamCa, proxy: config.upstream.proxy });
+  const sessions = new SessionManager({
+    ca: files.upstreamCa,
+    proxy: config.upstream.proxy,
+    onConnection: () => metrics.upstreamConnectionsOpened.inc(),
+  });
   const upstream = new Upstream({
     servers: config.upstream.servers,
     timeoutMs: config.upstream.timeout,
     healthIntervalMs: config.upstream.health_interval,
     log,
     probeSession: sessions.defaultSession,
+    traffic: {
+      sent: (bytes) => metrics.upstreamBytes.inc({ direction: "sent" }, bytes),
+      received: (bytes) => metrics.upstreamBytes.inc({ direction: "received" }, bytes),
+    },
   });
   metrics.upstreamUp.set(1);
   upstream.onChange((reachable) => metrics.upstreamUp.set(reachable ? 1 : 0));

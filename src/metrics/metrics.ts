@@ -22,6 +22,10 @@ export interface Metrics {
   cacheAge: Gauge;
   /** labels: method. Offline 503s, counted instead of logged: an offline kubelet retries several a second. */
   offlineRefusals: Counter;
+  /** labels: direction = received | sent; HTTP body bytes on the cloud link (see README) */
+  upstreamBytes: Counter;
+  /** TLS connections opened to the cloud (each one a handshake with its client cert) */
+  upstreamConnectionsOpened: Counter;
 }
 
 /** What the metrics read from the cache store at scrape time. */
@@ -39,6 +43,12 @@ export interface StoreFigures {
  */
 export function createMetrics(store: StoreFigures = { entries: () => 0, bytes: () => 0 }): Metrics {
   const registry = new MetricsRegistry();
+  const upstreamBytes = registry.counter("lite_apiserver_upstream_bytes_total", "HTTP body bytes exchanged with the cloud kube-apiserver, as they cross the link (compressed when it is), by direction.");
+  // Both directions are reported from the start, so a rate over them never misses its first sample.
+  upstreamBytes.inc({ direction: "received" }, 0);
+  upstreamBytes.inc({ direction: "sent" }, 0);
+  const upstreamConnectionsOpened = registry.counter("lite_apiserver_upstream_connections_opened_total", "TLS connections opened to the cloud kube-apiserver.");
+  upstreamConnectionsOpened.inc({}, 0);
   return {
     registry,
     requests: registry.counter("lite_apiserver_requests_total", "Requests answered, by where the answer came from and its HTTP code."),
@@ -56,5 +66,7 @@ export function createMetrics(store: StoreFigures = { entries: () => 0, bytes: (
     cacheAge: registry.gauge("lite_apiserver_cache_age_seconds", "Age of the oldest cache answer served per resource since the cloud was last reachable, in seconds."),
     offlineRefusals: registry.counter("lite_apiserver_offline_refusals_total",
       "Requests refused with 503 while the cloud is unreachable (writes, and what was never cached), by HTTP method."),
+    upstreamBytes,
+    upstreamConnectionsOpened,
   };
 }

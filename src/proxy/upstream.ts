@@ -1,4 +1,5 @@
 import type { Logger } from "../log.ts";
+import { counted, countedBody, type LinkTraffic } from "./byte-count.ts";
 import type { UpstreamSession } from "./sessions.ts";
 
 /** The cloud did not answer: connect failed, or a probe failed (after a slow request, or on its timer). */
@@ -13,6 +14,8 @@ export interface UpstreamOptions {
   log: Logger;
   /** Probes go out on this session: no client cert, so 401/403 answers are expected. */
   probeSession: UpstreamSession;
+  /** Told of the body bytes of every proxied request and answer (probes aside). */
+  traffic?: LinkTraffic;
 }
 
 export interface UpstreamRequest {
@@ -123,11 +126,12 @@ export class Upstream {
       this.endOnUnreachable.delete(controller);
       untrack();
     };
+    const { traffic } = this.options;
     try {
       const response = await session.fetch(server.origin, server.origin + server.pathname.replace(/\/$/, "") + request.path, {
         method: request.method,
         headers: request.headers,
-        body: request.body,
+        body: traffic ? countedBody(request.body, traffic) : request.body,
         signal: controller.signal,
         redirect: "manual",
         decompress: false,
@@ -137,7 +141,10 @@ export class Upstream {
       // Only relayed long-running answers are ended with the link; other bodies finish on their own.
       if (!request.longRunning) this.endOnUnreachable.delete(controller);
       void request.finished.finally(release);
-      return response;
+      if (!traffic || !response.body) return response;
+      return new Response(counted(response.body, traffic.received), {
+        status: response.status, statusText: response.statusText, headers: response.headers,
+      });
     } catch (error) {
       release();
       const reason: unknown = controller.signal.reason;

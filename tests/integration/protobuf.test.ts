@@ -4,6 +4,7 @@
  * watches and answered offline in protobuf; the cloud is asked gzip, each caller gets what it asked.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import zlib from "node:zlib";
 import {
   BROKEN_GZIP_PATH, FIXTURE_LIST_PATH, FIXTURE_WIDGETS_PATH, PROTOBUF, fixture, startFixtureUpstream, type FixtureUpstream,
 } from "../helpers/fixture-upstream.ts";
@@ -61,6 +62,20 @@ describe("online", () => {
     const broken = await get(BROKEN_GZIP_PATH, { Accept: "application/json", "Accept-Encoding": "identity" }).then((r) => r.arrayBuffer()).then(() => "read", () => "failed");
     expect(broken).toBe("failed");
     expect((await get(FIXTURE_LIST_PATH, { Accept: "application/json" })).status).toBe(200);
+  });
+
+  test("the link's cost is counted: body bytes each way as they cross it (gzip as received), connections opened", async () => {
+    const { upstreamBytes, upstreamConnectionsOpened } = lite.running.metrics;
+    const received = upstreamBytes.get({ direction: "received" });
+    const sent = upstreamBytes.get({ direction: "sent" });
+    await (await get(FIXTURE_LIST_PATH, { Accept: KUBELET_ACCEPT, "Accept-Encoding": "identity" })).arrayBuffer();
+    expect(upstreamBytes.get({ direction: "received" }) - received).toBe(zlib.gzipSync(fixture("configmap-list.pb")).length);
+    const opened = upstreamConnectionsOpened.get();
+    expect(opened).toBeGreaterThanOrEqual(1);
+    for (let i = 0; i < 5; i++) await (await get(FIXTURE_LIST_PATH, { Accept: KUBELET_ACCEPT })).arrayBuffer();
+    expect(upstreamConnectionsOpened.get()).toBe(opened);
+    await fetch(lite.url + FIXTURE_LIST_PATH, { method: "POST", body: "x".repeat(1000), tls: clientTls(pki, pki.node) }).then((r) => r.arrayBuffer());
+    expect(upstreamBytes.get({ direction: "sent" }) - sent).toBe(1000);
   });
 
   test("a protobuf watch is relayed byte for byte and keeps the protobuf LIST current", async () => {
