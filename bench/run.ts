@@ -27,6 +27,8 @@ import { REAL_SMALL_PATH, startRealCluster, type RealCluster } from "./real.ts";
 import { renderReport, type ReportInput } from "./report.ts";
 import type { ProxySetup, Target } from "./target.ts";
 import { checkTargets } from "./targets.ts";
+import { measureWan, type WanFigures } from "./wan.ts";
+import { wanChecks, wanSection } from "./wan-report.ts";
 import { CHANGING_LIST_PATH, LIST_PATH, SMALL_PATH, WATCH_PATH } from "./upstream.ts";
 import type { WatchApplyJob, WatchApplyResult } from "./watch-apply.ts";
 
@@ -133,6 +135,8 @@ async function main(): Promise<void> {
 
     let realResults: RoundResults<Measured> | undefined;
     let realSkipped: string | undefined = "not run (pass --real)";
+    let wan: WanFigures | undefined;
+    let wanSkipped: string | undefined = "not run (pass --real)";
     if (flags.real) {
       log("real kube-apiserver: starting the cluster (scripts/kube-up.sh)");
       try {
@@ -151,6 +155,16 @@ async function main(): Promise<void> {
         realSkipped = `failed: ${(error as Error).message.split("\n")[0]}`;
         log(`real kube-apiserver ${realSkipped}`);
       }
+      if (real) {
+        try {
+          mkdirSync(join(scratch, "wan"), { recursive: true });
+          wan = await measureWan(real.cluster, join(scratch, "wan"), log);
+          wanSkipped = undefined;
+        } catch (error) {
+          wanSkipped = `failed: ${(error as Error).message.split("\n")[0]}`;
+          log(`wan ${wanSkipped}`);
+        }
+      }
     }
 
     const onlineFigures = loadFigures(online);
@@ -158,10 +172,10 @@ async function main(): Promise<void> {
     const offlineFigures = loadFigures(offline);
     const applyFigures = watchApplyFigures(watchApply);
     const footprintByBuild = Object.fromEntries(Object.entries(footprint).map(([build, rounds]) => [build, footprintFigures(rounds)]));
-    const checks = checkTargets({
+    const checks = [...checkTargets({
       liteBuilds: builds.map((b) => `lite-${b}`), online: onlineFigures, real: realFigures, offline: offlineFigures,
       offlineBuild: `lite-${primary}`, watchApply: applyFigures, footprint: footprintByBuild,
-    });
+    }), ...wanChecks(wan)];
     const binary = existsSync(BINARY)
       ? { bytes: statSync(BINARY).size, xzBytes: existsSync(`${BINARY}.xz`) ? statSync(`${BINARY}.xz`).size : undefined }
       : undefined;
@@ -172,12 +186,13 @@ async function main(): Promise<void> {
       online: onlineFigures, watch: watchFigures(watchRounds.watch ?? {}), real: realFigures, realSkipped, memory,
       offline: offlineFigures, offlineBuild: `lite-${primary}`, watchApply: applyFigures, footprint: footprintByBuild, binary, checks,
     };
-    const markdown = renderReport(input);
+    const markdown = renderReport(input) + wanSection(wan, wanSkipped);
     process.stdout.write(markdown);
     mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
     writeFileSync(RESULTS, JSON.stringify({
       ...input,
       settings: { durations: DURATIONS, watchEveryMs: WATCH_EVERY_MS, listItems: LIST_ITEMS, footprintItems: FOOTPRINT_ITEMS, serverCpu: SERVER_CPU, loadCpu: LOAD_CPU, quick: flags.quick },
+      wan,
       raw: { online, watch: watchRounds, real: realResults, offline, watchApply, footprint },
       markdown,
     }, null, 2) + "\n");

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Builds Debian's kubernetes 1.20.2 kube-apiserver, kubelet and kube-proxy once and caches them
+# Builds Debian's kubernetes 1.20.2 kube-apiserver, kubelet, kube-proxy and kube-scheduler (the bench's WAN workload) once and caches them
 # outside the checkout (LITE_KUBE_CACHE, default /var/cache/lite-apiserver-e2e). Prints the bin
 # folder. Needs root for apt-get on a fresh machine. A lock keeps two runs out of one source tree.
 set -euo pipefail
 
 CACHE_DIR="${LITE_KUBE_CACHE:-/var/cache/lite-apiserver-e2e}"
 BIN_DIR="$CACHE_DIR/bin"
-BINARIES=(kube-apiserver kubelet kube-proxy)
+BINARIES=(kube-apiserver kubelet kube-proxy kube-scheduler)
 
 log() { echo "build-kube: $*" >&2; }
 all_built() {
