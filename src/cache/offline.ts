@@ -57,6 +57,11 @@ export class OfflineAnswers {
       const narrowed = plan.narrowing && narrowBroaderList(store, plan.narrowing, (key) => !confirmations.isGone(key));
       if (narrowed instanceof Response) return narrowed;
       if (narrowed) return this.listHit(plan, narrowed.key, narrowed.list);
+      const jsonKey = plan.jsonKey?.();
+      const jsonList = jsonKey !== undefined && plan.kind === "list" ? store.getList(jsonKey) : undefined;
+      if (jsonList) return this.listHit(plan, jsonKey!, jsonList);
+      const jsonObject = jsonKey === undefined ? undefined : store.getObject(jsonKey);
+      if (jsonObject) return this.hit(plan, jsonKey!, jsonObject.body, jsonObject.contentType);
     }
     const what = plan.kind === "none" ? "this request needs the cloud" : "this answer was never cached for this caller";
     return this.refusal(`lite-apiserver: the cloud kube-apiserver is unreachable and ${what}`);

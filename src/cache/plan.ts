@@ -21,6 +21,11 @@ export interface CachePlan {
   timeoutSeconds: number | undefined;
   /** For a plain JSON object GET: the cached LIST of its collection and its item there, a second source offline. */
   collection?: () => { listKey: string; itemKey: string };
+  /**
+   * For a protobuf-or-JSON caller: the key of the same answer in plain JSON, which it also takes;
+   * served offline, whole and in JSON, when its own form was never cached.
+   */
+  jsonKey?: () => string;
   /** For a LIST: how broader cached LISTs could answer it offline (throws for a selector the cloud refuses). */
   narrowing?: () => ListNarrowing | undefined;
   /** For a TokenRequest: its key once the body says what it asks (`canonicalSpec`). */
@@ -68,6 +73,7 @@ export function planRequest(request: CacheRequest): CachePlan {
     : undefined;
   return {
     collection,
+    jsonKey: form === "protobuf-or-json" && kind !== "watch" ? () => cacheKey(partition, info, url, "json") : undefined,
     narrowing: kind === "list" ? () => planListNarrowing(partition, info, url, form) : undefined,
     resource: kind === "discovery" ? "discovery" : info.apiGroup === "" ? info.resource : `${info.resource}.${info.apiGroup}`,
     kind,

@@ -52,6 +52,12 @@ describe("online", () => {
     expect(((await response.json()) as { items: unknown[] }).items.length).toBe(3);
   });
 
+  test("a JSON caller's LIST with a selector is cached in JSON only", async () => {
+    const response = await get(`${FIXTURE_LIST_PATH}?labelSelector=app%3Dfixture`, { Accept: "application/json" });
+    expect(response.headers.get("content-type")).toBe("application/json");
+    await response.arrayBuffer();
+  });
+
   test("a custom resource asked protobuf-first comes back in JSON and is cached as such", async () => {
     const response = await get(FIXTURE_WIDGETS_PATH, { Accept: KUBELET_ACCEPT });
     expect(response.headers.get("content-type")).toBe("application/json");
@@ -113,6 +119,13 @@ describe("offline", () => {
     expect(response.headers.get("content-type")).toBe("application/json");
     const list = (await response.json()) as { metadata: { resourceVersion: string } };
     expect(list.metadata.resourceVersion).toBe("203");
+  });
+
+  test("a protobuf-or-JSON caller whose own form was never cached gets the JSON form, whole", async () => {
+    const response = await get(`${FIXTURE_LIST_PATH}?labelSelector=app%3Dfixture`, { Accept: KUBELET_ACCEPT });
+    expect(response.headers.get("x-lite-apiserver-cache")).toBe("hit");
+    expect(response.headers.get("content-type")).toBe("application/json");
+    expect(((await response.json()) as { items: unknown[] }).items.length).toBe(3);
   });
 
   test("a protobuf-only caller never got an answer cached, so it gets 503, not another form", async () => {
