@@ -43,7 +43,7 @@ export function wanSection(wan: WanFigures | undefined, skipped: string | undefi
     `| direct | ${kb(wan.direct.fromServer)} | ${kb(wan.direct.toServer)} | ${wan.direct.connections} |`,
     `| through lite-apiserver | ${kb(wan.lite.fromServer)} (${times(wan.lite.fromServer / wan.direct.fromServer)}) | ${kb(wan.lite.toServer)} (${times(wan.lite.toServer / wan.direct.toServer)}) | ${wan.lite.connections} |`,
     ...(metrics
-      ? ["", `lite-apiserver's own metrics for the same run: \`upstream_bytes_total\` received ${kb(metrics.received)}, sent ${kb(metrics.sent)} (body bytes only), \`upstream_connections_opened_total\` ${metrics.connectionsOpened}, watch events applied ${metrics.watchEventsApplied}.`]
+      ? ["", `lite-apiserver's own metrics for the same run: \`upstream_bytes_total\` received ${kb(metrics.received)}, sent ${kb(metrics.sent)} (body bytes only), watch events applied ${metrics.watchEventsApplied}.`]
       : []),
     "",
   ].join("\n");

@@ -23,7 +23,7 @@ const LEASE = "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-s
 
 export interface WanSide extends RelayCounts {
   /** lite-apiserver's own metrics for the same window (through lite-apiserver only). */
-  metrics?: { received: number; sent: number; connectionsOpened: number; watchEventsApplied: number };
+  metrics?: { received: number; sent: number; watchEventsApplied: number };
 }
 
 export interface WanFigures {
@@ -123,7 +123,6 @@ export async function measureWan(cluster: Cluster, dir: string, log: (line: stri
       const metrics = {
         received: metric(text, "lite_apiserver_upstream_bytes_total", '{direction="received"}'),
         sent: metric(text, "lite_apiserver_upstream_bytes_total", '{direction="sent"}'),
-        connectionsOpened: metric(text, "lite_apiserver_upstream_connections_opened_total"),
         // Not shown before the first event is applied.
         watchEventsApplied: text.includes("lite_apiserver_watch_events_applied_total ") ? metric(text, "lite_apiserver_watch_events_applied_total") : 0,
       };

@@ -94,11 +94,7 @@ export async function startLiteApiserver(config: Config, log: Logger): Promise<R
       metrics.cacheStoreUp.set(health.up ? 1 : 0);
     },
   });
-  const sessions = new SessionManager({
-    ca: files.upstreamCa,
-    proxy: config.upstream.proxy,
-    onConnection: () => metrics.upstreamConnectionsOpened.inc(),
-  });
+  const sessions = new SessionManager({ ca: files.upstreamCa, proxy: config.upstream.proxy });
   const upstream = new Upstream({
     servers: config.upstream.servers,
     timeoutMs: config.upstream.timeout,

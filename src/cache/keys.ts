@@ -125,6 +125,16 @@ export function upstreamAccept(accept: string | null): string | null {
   if (accept === null) return null;
   const form = responseForm(accept);
   if (form === "protobuf" || form === "protobuf-or-json" || form === "other") return accept;
+  return withoutProtobuf(accept);
+}
+
+/**
+ * The Accept header without its protobuf entries (unchanged when it has none).
+ *
+ * @example
+ * withoutProtobuf("application/vnd.kubernetes.protobuf,application/json"); // "application/json"
+ */
+export function withoutProtobuf(accept: string): string {
   const entries = parseAccept(accept);
   if (!entries.some((entry) => entry.mediaType === PROTOBUF)) return accept;
   return entries

@@ -2,7 +2,7 @@
  * What the cache makes of one request: which kind of entry it reads or feeds, in which form, under
  * which key. Pure: planning stores nothing and reads nothing.
  */
-import { cacheKey, responseForm, tokenRequestKey, upstreamAccept, watchListKey, type ResponseForm } from "./keys.ts";
+import { cacheKey, responseForm, tokenRequestKey, upstreamAccept, watchListKey, withoutProtobuf, type ResponseForm } from "./keys.ts";
 import { acceptsGzip } from "../content-encoding.ts";
 import type { CacheRequest } from "./request-cache.ts";
 import { cacheKind, parseRequestInfo, type CacheKind } from "./request-info.ts";
@@ -45,8 +45,14 @@ export function planRequest(request: CacheRequest): CachePlan {
   const { method, url, headers, partition } = request;
   const info = parseRequestInfo(method, url);
   const kind = cacheKind(info, url);
-  const accept = headers.get("accept");
-  const form = responseForm(accept);
+  let accept = headers.get("accept");
+  let form = responseForm(accept);
+  if (kind === "token-request" && form === "protobuf-or-json" && accept !== null) {
+    // Stored TokenRequests are JSON, as tokens were asked before protobuf callers stayed protobuf.
+    accept = withoutProtobuf(accept);
+    headers.set("accept", accept);
+    form = "json";
+  }
   if (kind === "none" || form === "other") {
     return { kind: "none", form, key: undefined, continueToken: undefined, timeoutSeconds: undefined };
   }

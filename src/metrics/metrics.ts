@@ -24,8 +24,6 @@ export interface Metrics {
   offlineRefusals: Counter;
   /** labels: direction = received | sent; HTTP body bytes on the cloud link (see README) */
   upstreamBytes: Counter;
-  /** TLS connections opened to the cloud (each one a handshake with its client cert) */
-  upstreamConnectionsOpened: Counter;
 }
 
 /** What the metrics read from the cache store at scrape time. */
@@ -47,8 +45,6 @@ export function createMetrics(store: StoreFigures = { entries: () => 0, bytes: (
   // Both directions are reported from the start, so a rate over them never misses its first sample.
   upstreamBytes.inc({ direction: "received" }, 0);
   upstreamBytes.inc({ direction: "sent" }, 0);
-  const upstreamConnectionsOpened = registry.counter("lite_apiserver_upstream_connections_opened_total", "TLS connections opened to the cloud kube-apiserver.");
-  upstreamConnectionsOpened.inc({}, 0);
   return {
     registry,
     requests: registry.counter("lite_apiserver_requests_total", "Requests answered, by where the answer came from and its HTTP code."),
@@ -67,6 +63,5 @@ export function createMetrics(store: StoreFigures = { entries: () => 0, bytes: (
     offlineRefusals: registry.counter("lite_apiserver_offline_refusals_total",
       "Requests refused with 503 while the cloud is unreachable (writes, and what was never cached), by HTTP method."),
     upstreamBytes,
-    upstreamConnectionsOpened,
   };
 }

@@ -80,7 +80,8 @@ export class Forwarder<Plan> {
       );
       // The cache plan may have asked the cloud for gzip on the caller's behalf.
       const stripped = stripHopByHop(response);
-      const relayed = acceptsGzip(request.headers.get("accept-encoding")) ? stripped : gunzipped(stripped);
+      const askedForCaller = acceptsGzip(headers.get("accept-encoding")) && !acceptsGzip(request.headers.get("accept-encoding"));
+      const relayed = askedForCaller ? gunzipped(stripped) : stripped;
       const sink = relayed.body ? cache.sinkFor(plan, relayed.status, relayed.headers) : undefined;
       return finish(sink ? tapBody(relayed, sink) : relayed, "upstream");
     } catch (error) {

@@ -1,4 +1,3 @@
-import { checkServerIdentity } from "node:tls";
 import type { Caller } from "./caller.ts";
 
 /** A client cert presented upstream. */
@@ -23,21 +22,8 @@ export class UpstreamSession {
     readonly proxy: string,
     /** Origins that did not offer HTTP/2 (shared by all sessions: ALPN does not depend on the client cert). */
     private readonly http1Origins: Set<string> = new Set(),
-    /** Told of every TLS connection the pool opens. */
-    onConnection: () => void = () => {},
   ) {
-    this.fetchSession = new Bun.FetchSession({
-      tls: {
-        ...tls,
-        // Bun runs this once per connection (FetchSessionInit.tls), so it counts handshakes;
-        // the check itself is Node's, the one Bun applies when none is given.
-        checkServerIdentity(host: string, cert: Parameters<typeof checkServerIdentity>[1]) {
-          onConnection();
-          return checkServerIdentity(host, cert);
-        },
-      },
-      proxy: proxy || undefined,
-    });
+    this.fetchSession = new Bun.FetchSession({ tls: { ...tls }, proxy: proxy || undefined });
   }
 
   /**
@@ -98,7 +84,7 @@ export class SessionClosedError extends Error {
  * Keeps one UpstreamSession per identity CN and a default one without a client cert.
  *
  * @example
- * const sessions = new SessionManager({ ca, proxy: "", onConnection: () => opened.inc() });
+ * const sessions = new SessionManager({ ca, proxy: "" });
  * sessions.setIdentity("system:node:edge-1", { cert, key });
  * sessions.forCaller({ kind: "cn", cn: "system:node:edge-1" }); // that identity's session
  * sessions.forCaller({ kind: "none" }); // the default session
@@ -108,15 +94,15 @@ export class SessionManager {
   private readonly byCn = new Map<string, UpstreamSession>();
   private readonly http1Origins = new Set<string>();
 
-  constructor(private readonly options: { ca: string; proxy: string; onConnection?: () => void }) {
-    this.defaultSession = new UpstreamSession("default", { ca: options.ca }, options.proxy, this.http1Origins, options.onConnection);
+  constructor(private readonly options: { ca: string; proxy: string }) {
+    this.defaultSession = new UpstreamSession("default", { ca: options.ca }, options.proxy, this.http1Origins);
   }
 
   /** Installs, replaces (closing the old session) or, with undefined, removes an identity. */
   setIdentity(cn: string, cert: ClientCert | undefined): void {
     const old = this.byCn.get(cn);
     if (cert) {
-      this.byCn.set(cn, new UpstreamSession(`cn:${cn}`, { ca: this.options.ca, ...cert }, this.options.proxy, this.http1Origins, this.options.onConnection));
+      this.byCn.set(cn, new UpstreamSession(`cn:${cn}`, { ca: this.options.ca, ...cert }, this.options.proxy, this.http1Origins));
     } else {
       this.byCn.delete(cn);
     }

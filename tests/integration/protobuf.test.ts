@@ -70,27 +70,25 @@ describe("online", () => {
     expect((await get(FIXTURE_LIST_PATH, { Accept: "application/json" })).status).toBe(200);
   });
 
-  test("the link's cost is counted: body bytes each way as they cross it (gzip as received), connections opened", async () => {
-    const { upstreamBytes, upstreamConnectionsOpened } = lite.running.metrics;
+  test("the link's cost is counted: body bytes each way as they cross it (gzip as received)", async () => {
+    const { upstreamBytes } = lite.running.metrics;
     const received = upstreamBytes.get({ direction: "received" });
     const sent = upstreamBytes.get({ direction: "sent" });
     await (await get(FIXTURE_LIST_PATH, { Accept: KUBELET_ACCEPT, "Accept-Encoding": "identity" })).arrayBuffer();
     expect(upstreamBytes.get({ direction: "received" }) - received).toBe(zlib.gzipSync(fixture("configmap-list.pb")).length);
-    const opened = upstreamConnectionsOpened.get();
-    expect(opened).toBeGreaterThanOrEqual(1);
-    for (let i = 0; i < 5; i++) await (await get(FIXTURE_LIST_PATH, { Accept: KUBELET_ACCEPT })).arrayBuffer();
-    expect(upstreamConnectionsOpened.get()).toBe(opened);
     await fetch(lite.url + FIXTURE_LIST_PATH, { method: "POST", body: "x".repeat(1000), tls: clientTls(pki, pki.node) }).then((r) => r.arrayBuffer());
     expect(upstreamBytes.get({ direction: "sent" }) - sent).toBe(1000);
   });
 
   test("a protobuf watch is relayed byte for byte and keeps the protobuf LIST current", async () => {
-    const watch = await get(`${FIXTURE_LIST_PATH}?watch=true&resourceVersion=203&allowWatchBookmarks=true`, { Accept: KUBELET_ACCEPT });
-    expect(watch.headers.get("content-type")).toBe(`${PROTOBUF};stream=watch`);
-    expect(upstream.seen.at(-1)!.acceptEncoding).not.toBe("gzip");
+    // The front sends a protobuf stream's head with its first bytes (README, front), so no await yet.
+    const pending = get(`${FIXTURE_LIST_PATH}?watch=true&resourceVersion=203&allowWatchBookmarks=true`, { Accept: KUBELET_ACCEPT });
     await until(() => upstream.openWatches() === 1, "the watch reached the upstream");
+    expect(upstream.seen.at(-1)!.acceptEncoding).not.toBe("gzip");
     const applied = lite.running.metrics.watchEventsApplied.get();
     upstream.emitWatch();
+    const watch = await pending;
+    expect(watch.headers.get("content-type")).toBe(`${PROTOBUF};stream=watch`);
     const reader = watch.body!.getReader();
     const expected = fixture("configmap-watch.pb");
     let received = Buffer.alloc(0);
