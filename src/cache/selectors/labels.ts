@@ -1,107 +1,15 @@
 /**
  * Label selectors exactly as kube-apiserver 1.20 reads them: a port of apimachinery's
- * `labels.Parse` (pkg/labels/selector.go: lexer, parser, `NewRequirement` validation) and of
+ * `labels.Parse` (pkg/labels/selector.go: the parser here, lexer and `NewRequirement` validation beside) and of
  * `Requirement.Matches`, so an offline answer filters like the cloud would.
  */
+import { asValue, Lexer, type Scanned } from "./label-lexer.ts";
 import { SelectorError } from "./selector-error.ts";
+import {
+  type LabelOperator, type LabelRequirement, type LabelSelector, newRequirement, parseInt64, validateLabelKey,
+} from "./label-requirement.ts";
 
-export type LabelOperator = "=" | "==" | "!=" | "in" | "notin" | "exists" | "!" | ">" | "<";
-
-export interface LabelRequirement {
-  key: string;
-  operator: LabelOperator;
-  /** Sorted and unique, as apimachinery's `sets.String.List()` leaves them. */
-  values: string[];
-}
-
-/** All requirements must match (an empty selector matches everything). */
-export type LabelSelector = LabelRequirement[];
-
-type Token =
-  | "end" | ")" | "," | "!" | "==" | "=" | ">" | "identifier" | "in" | "<" | "!=" | "notin" | "(";
-
-/** The tokens a literal stands for; anything else is an identifier. */
-const LITERALS: Record<string, Token> = {
-  ")": ")", ",": ",", "!": "!", "==": "==", "=": "=", ">": ">", in: "in", "<": "<", "!=": "!=", notin: "notin", "(": "(",
-};
-
-interface Scanned {
-  token: Token;
-  literal: string;
-}
-
-function isWhitespace(ch: string): boolean {
-  return ch === " " || ch === "\t" || ch === "\r" || ch === "\n";
-}
-
-function isSpecialSymbol(ch: string): boolean {
-  return "=!(),><".includes(ch) && ch !== "";
-}
-
-/** Go's lexer reads bytes and treats byte 0 as the end, so a NUL ends the token it is in. */
-class Lexer {
-  private pos = 0;
-  constructor(private readonly text: string) {}
-
-  private read(): string {
-    if (this.pos >= this.text.length) return "\0";
-    return this.text[this.pos++]!;
-  }
-
-  private unread(): void {
-    this.pos--;
-  }
-
-  lex(): Scanned {
-    let ch = this.read();
-    while (isWhitespace(ch)) ch = this.read();
-    if (ch === "\0") return { token: "end", literal: "" };
-    this.unread();
-    return isSpecialSymbol(ch) ? this.scanSpecialSymbol() : this.scanIdentifierOrKeyword();
-  }
-
-  private scanIdentifierOrKeyword(): Scanned {
-    let literal = "";
-    for (;;) {
-      const ch = this.read();
-      if (ch === "\0") break;
-      if (isSpecialSymbol(ch) || isWhitespace(ch)) {
-        this.unread();
-        break;
-      }
-      literal += ch;
-    }
-    return { token: LITERALS[literal] ?? "identifier", literal };
-  }
-
-  /** The longest run of special symbols that is still a token ("!=" rather than "!"). */
-  private scanSpecialSymbol(): Scanned {
-    let buffer = "";
-    let last: Scanned | undefined;
-    for (;;) {
-      const ch = this.read();
-      if (ch === "\0") break;
-      if (!isSpecialSymbol(ch)) {
-        this.unread();
-        break;
-      }
-      buffer += ch;
-      const token = LITERALS[buffer];
-      if (token !== undefined) last = { token, literal: buffer };
-      else if (last !== undefined) {
-        this.unread();
-        break;
-      }
-    }
-    if (last === undefined) throw new SelectorError(`error expected: keyword found '${buffer}'`);
-    return last;
-  }
-}
-
-/** In a value position, `in` and `notin` are plain words ("x in (in)"). */
-function asValue(scanned: Scanned): Scanned {
-  return scanned.token === "in" || scanned.token === "notin" ? { token: "identifier", literal: scanned.literal } : scanned;
-}
+export type { LabelOperator, LabelRequirement, LabelSelector } from "./label-requirement.ts";
 
 class Parser {
   private readonly items: Scanned[] = [];
@@ -225,59 +133,6 @@ class Parser {
     if (token !== "identifier") throw new SelectorError(`found '${literal}', expected: identifier`);
     return new Set([literal]);
   }
-}
-
-const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
-const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const INTEGER = /^[+-]?[0-9]+$/;
-const INT64_MAX = 2n ** 63n - 1n;
-
-/** Go's `strconv.ParseInt(value, 10, 64)`; undefined where it fails. */
-function parseInt64(value: string): bigint | undefined {
-  if (!INTEGER.test(value)) return undefined;
-  const parsed = BigInt(value);
-  return parsed > INT64_MAX || parsed < -INT64_MAX - 1n ? undefined : parsed;
-}
-
-/** apimachinery's `IsQualifiedName`: `[prefix/]name`, prefix a DNS subdomain, name at most 63 characters. */
-function validateLabelKey(key: string): void {
-  const parts = key.split("/");
-  const problems: string[] = [];
-  if (parts.length > 2) problems.push("a qualified name must be of the form [DNS_SUBDOMAIN/]NAME");
-  else {
-    const name = parts.length === 2 ? parts[1]! : parts[0]!;
-    if (parts.length === 2) {
-      const prefix = parts[0]!;
-      if (prefix === "") problems.push("prefix part must be non-empty");
-      else if (prefix.length > 253 || !DNS1123_SUBDOMAIN.test(prefix)) problems.push("prefix part must be a DNS-1123 subdomain");
-    }
-    if (name === "") problems.push("name part must be non-empty");
-    else if (name.length > 63) problems.push("name part must be no more than 63 characters");
-    if (!QUALIFIED_NAME.test(name)) problems.push("name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character");
-  }
-  if (problems.length > 0) throw new SelectorError(`invalid label key "${key}": ${problems.join("; ")}`);
-}
-
-/** apimachinery's `NewRequirement` checks. */
-function newRequirement(key: string, operator: LabelOperator, values: string[]): LabelRequirement {
-  validateLabelKey(key);
-  if ((operator === "in" || operator === "notin") && values.length === 0) {
-    throw new SelectorError("for 'in', 'notin' operators, values set can't be empty");
-  }
-  if ((operator === "=" || operator === "==" || operator === "!=") && values.length !== 1) {
-    throw new SelectorError("exact-match compatibility requires one single value");
-  }
-  if (operator === ">" || operator === "<") {
-    if (values.length !== 1) throw new SelectorError("for 'Gt', 'Lt' operators, exactly one value is required");
-    if (parseInt64(values[0]!) === undefined) throw new SelectorError("for 'Gt', 'Lt' operators, the value must be an integer");
-  }
-  for (const value of values) {
-    if (value.length > 63 || !LABEL_VALUE.test(value)) {
-      throw new SelectorError(`invalid label value: "${value}": at key: "${key}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`);
-    }
-  }
-  return { key, operator, values };
 }
 
 /**
