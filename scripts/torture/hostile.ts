@@ -9,7 +9,7 @@ import tls from "node:tls";
 import { join } from "node:path";
 import type { TestPki } from "../../tests/helpers/lite.ts";
 import { HOSTILE_PATHS, SECRET_MARKER, startHostileUpstream } from "./hostile-upstream.ts";
-import { callerTls, firstAnswer, kill, type LiteChild, PORTS, spawnLite, writeLiteConfig } from "./lite.ts";
+import { callerTls, CLOSED_CLOUD, firstAnswer, kill, type LiteChild, proxyPort, spawnLite, writeLiteConfig } from "./lite.ts";
 
 export interface HostileFigures {
   requests: number;
@@ -33,12 +33,12 @@ function vmHwm(pid: number): number {
 }
 
 /** One raw exchange on its own connection: bad chunking, a slow drip, or bytes that are not TLS. */
-async function rawAbuse(pki: TestPki): Promise<void> {
+async function rawAbuse(pki: TestPki, port: number): Promise<void> {
   const kind = Math.floor(Math.random() * 3);
   await new Promise<void>((resolve) => {
     const socket = kind === 2
-      ? net.connect(PORTS.proxy, "127.0.0.1", () => socket.end(crypto.getRandomValues(new Uint8Array(512))))
-      : tls.connect({ port: PORTS.proxy, host: "127.0.0.1", ca: readFileSync(pki.ca.certFile), ALPNProtocols: ["http/1.1"] }, () => {
+      ? net.connect(port, "127.0.0.1", () => socket.end(crypto.getRandomValues(new Uint8Array(512))))
+      : tls.connect({ port, host: "127.0.0.1", ca: readFileSync(pki.ca.certFile), ALPNProtocols: ["http/1.1"] }, () => {
         const head = "POST /api/v1/namespaces/h/configmaps HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
         if (kind === 0) return void socket.end(head + "zz\r\nnot a chunk\r\n-5\r\n\r\n");
         let sent = 0;
@@ -57,7 +57,7 @@ async function rawAbuse(pki: TestPki): Promise<void> {
 }
 
 /** One fetch with a random method, path, caller and headers; whether it leaked the marker. */
-async function randomRequest(pki: TestPki, callers: ReturnType<typeof callerTls>[]): Promise<boolean> {
+async function randomRequest(port: number, callers: ReturnType<typeof callerTls>[]): Promise<boolean> {
   const asNode = Math.random() < 0.3;
   const headers: Record<string, string> = {};
   if (Math.random() < 0.2) for (let i = 0; i < 300; i++) headers[`x-flood-${i}`] = "y".repeat(64);
@@ -66,7 +66,7 @@ async function randomRequest(pki: TestPki, callers: ReturnType<typeof callerTls>
   const path = Math.random() < 0.5 ? pick(HOSTILE_PATHS) : pick(ODD_PATHS);
   const method = pick(METHODS);
   try {
-    const response = await fetch(`https://127.0.0.1:${PORTS.proxy}${path}`, {
+    const response = await fetch(`https://127.0.0.1:${port}${path}`, {
       // A watch (endless lines here) is cut short: only what lite-apiserver does with it matters.
       method, headers, tls: asNode ? callers[0] : callers[1], signal: AbortSignal.timeout(path.includes("watch") ? 300 : 3000),
       body: method === "GET" || method === "HEAD" ? undefined : crypto.getRandomValues(new Uint8Array(256)),
@@ -95,10 +95,11 @@ export async function runHostile(options: { pki: TestPki; dir: string; requests:
   const callers = [callerTls(pki, true), callerTls(pki, false)];
   let child: LiteChild = spawnLite(online, log);
   await firstAnswer(child, pki, "/version", 200);
-  await (await fetch(`https://127.0.0.1:${PORTS.proxy}/api/v1/namespaces/h/configmaps/secret`, { tls: callers[0] })).text();
+  await (await fetch(`https://127.0.0.1:${proxyPort(child)}/api/v1/namespaces/h/configmaps/secret`, { tls: callers[0] })).text();
   try {
     while (figures.requests < options.requests) {
-      const batch = Array.from({ length: 16 }, () => (Math.random() < 0.1 ? rawAbuse(pki).then(() => false) : randomRequest(pki, callers)));
+      const port = proxyPort(child);
+      const batch = Array.from({ length: 16 }, () => (Math.random() < 0.1 ? rawAbuse(pki, port).then(() => false) : randomRequest(port, callers)));
       for (const leaked of await Promise.all(batch)) if (leaked) figures.leaks += 1;
       figures.requests += batch.length;
       if (child.proc.exitCode !== null) {
@@ -113,12 +114,12 @@ export async function runHostile(options: { pki: TestPki; dir: string; requests:
     await kill(child, "SIGTERM");
     cloud.close();
   }
-  const offline = writeLiteConfig({ ...spec, upstream: `https://127.0.0.1:${PORTS.closed}`, name: "hostile-offline" });
+  const offline = writeLiteConfig({ ...spec, upstream: CLOSED_CLOUD, name: "hostile-offline" });
   const cut = spawnLite(offline, log);
   await firstAnswer(cut, pki, "/api/v1/namespaces/h/configmaps/secret", 200, 20_000);
   const strangers: Record<string, string>[] = [{}, { authorization: "Bearer other" }, { "impersonate-user": "system:node:edge-1" }];
   for (const headers of strangers) {
-    const text = await (await fetch(`https://127.0.0.1:${PORTS.proxy}/api/v1/namespaces/h/configmaps/secret`, { tls: callers[1], headers })).text();
+    const text = await (await fetch(`https://127.0.0.1:${proxyPort(cut)}/api/v1/namespaces/h/configmaps/secret`, { tls: callers[1], headers })).text();
     if (text.includes(SECRET_MARKER)) figures.leaks += 1;
   }
   await kill(cut, "SIGKILL");

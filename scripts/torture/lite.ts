@@ -2,14 +2,16 @@
  * lite-apiserver as the torture run drives it: a real process from source, its config written
  * here, killed with SIGKILL (a power cut) or SIGTERM, its answers fetched with the test PKI.
  */
-import { closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { TestPki } from "../../tests/helpers/lite.ts";
 
 const CLI = resolve(import.meta.dir, "../../src/cli.ts");
-const SHIFT = Number(process.env.LITE_E2E_PORT_SHIFT ?? 0);
-/** Ports of the torture run: 21000 + LITE_E2E_PORT_SHIFT and up, loopback only. */
-export const PORTS = { proxy: 21000 + SHIFT, admin: 21001 + SHIFT, closed: 21002 + SHIFT };
+/**
+ * The cloud of an offline run: a privileged port nothing listens on, so every connection is
+ * refused at once (fixed free ports collided between checkouts running side by side).
+ */
+export const CLOSED_CLOUD = "https://127.0.0.1:1";
 
 export interface LiteSpec {
   pki: TestPki;
@@ -31,7 +33,7 @@ export function writeLiteConfig(spec: LiteSpec): string {
   const { pki } = spec;
   const file = join(spec.dir, `config-${spec.backend}-${spec.name}.toml`);
   writeFileSync(file, `[server]
-listen = ["127.0.0.1:${PORTS.proxy}"]
+listen = ["127.0.0.1:0"]
 cert_file = "${pki.liteServer.certFile}"
 key_file = "${pki.liteServer.keyFile}"
 client_ca_file = "${pki.ca.certFile}"
@@ -48,9 +50,11 @@ backend = "${spec.backend}"
 dir = "${join(spec.dir, `cache-${spec.backend}`)}"
 max_bytes = "${spec.maxBytes ?? "64MiB"}"
 [admin]
-listen = "127.0.0.1:${PORTS.admin}"
+listen = "127.0.0.1:0"
 [log]
-level = "warn"
+# info, so that the "lite-apiserver started" record names the ports the kernel picked.
+level = "info"
+format = "json"
 `);
   return file;
 }
@@ -63,10 +67,42 @@ export function killAll(): void {
   for (const proc of running) proc.kill("SIGKILL");
 }
 
+/** The ports a child listens on, as its start record names them. */
+export interface LitePorts {
+  proxy: number;
+  admin: number;
+}
+
 export interface LiteChild {
   proc: Bun.Subprocess;
   startedAt: number;
   logs(): string;
+  /** The ports from this child's start record; `undefined` until it has written one. */
+  ports(): LitePorts | undefined;
+}
+
+const portOf = (address: string) => Number(address.slice(address.lastIndexOf(":") + 1));
+
+/** The ports of the first "lite-apiserver started" record in `logFile` after byte `from`. */
+function startedPorts(logFile: string, from: number): LitePorts | undefined {
+  for (const line of readFileSync(logFile).subarray(from).toString("utf8").split("\n")) {
+    if (!line.includes('"lite-apiserver started"')) continue;
+    const record = JSON.parse(line) as { listen: string[]; admin: string };
+    return { proxy: portOf(record.listen[0]!), admin: portOf(record.admin) };
+  }
+  return undefined;
+}
+
+/**
+ * The proxy port of a child that has started (after `firstAnswer` found it answering).
+ *
+ * @example
+ * await fetch(`https://127.0.0.1:${proxyPort(child)}/version`, { tls });
+ */
+export function proxyPort(child: LiteChild): number {
+  const ports = child.ports();
+  if (!ports) throw new Error(`lite-apiserver has not started:\n${child.logs().slice(-2000)}`);
+  return ports.proxy;
 }
 
 /**
@@ -78,11 +114,19 @@ export interface LiteChild {
  */
 export function spawnLite(configFile: string, logFile: string): LiteChild {
   const fd = openSync(logFile, "a");
+  // Earlier children append to the same log: only this child's records count.
+  const from = statSync(logFile).size;
   const proc = Bun.spawn([process.execPath, CLI, "--config", configFile], { stdout: fd, stderr: fd, stdin: "ignore" });
   closeSync(fd);
   running.add(proc);
   void proc.exited.then(() => running.delete(proc));
-  return { proc, startedAt: performance.now(), logs: () => readFileSync(logFile, "utf8") };
+  let ports: LitePorts | undefined;
+  return {
+    proc,
+    startedAt: performance.now(),
+    logs: () => readFileSync(logFile, "utf8"),
+    ports: () => (ports ??= startedPorts(logFile, from)),
+  };
 }
 
 /** TLS options of a caller presenting the node's cert, or none. */
@@ -104,12 +148,14 @@ export async function firstAnswer(child: LiteChild, pki: TestPki, path: string, 
   const tls = callerTls(pki, true);
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline && child.proc.exitCode === null) {
+    const ports = child.ports();
     try {
-      const response = await fetch(`https://127.0.0.1:${PORTS.proxy}${path}`, { tls, signal: AbortSignal.timeout(2000) });
-      await response.arrayBuffer();
-      if (response.status === wanted) return performance.now() - child.startedAt;
+      // No start record yet means not listening yet.
+      const response = ports && await fetch(`https://127.0.0.1:${ports.proxy}${path}`, { tls, signal: AbortSignal.timeout(2000) });
+      await response?.arrayBuffer();
+      if (response?.status === wanted) return performance.now() - child.startedAt;
     } catch {
-      // not listening yet
+      // an answer cut short or timed out: ask again
     }
     await Bun.sleep(10);
   }

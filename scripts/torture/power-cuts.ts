@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import type { FakeUpstream } from "../../tests/helpers/fake-upstream.ts";
 import type { TestPki } from "../../tests/helpers/lite.ts";
-import { callerTls, firstAnswer, kill, PORTS, spawnLite, writeLiteConfig } from "./lite.ts";
+import { callerTls, CLOSED_CLOUD, firstAnswer, kill, type LiteChild, proxyPort, spawnLite, writeLiteConfig } from "./lite.ts";
 
 const NS = "/api/v1/namespaces/edge/configmaps";
 const NAMES = 20;
@@ -60,7 +60,7 @@ export async function runPowerCuts(options: {
   const { pki, dir, fake, backend } = options;
   const spec = { pki, dir, backend };
   const online = writeLiteConfig({ ...spec, upstream: fake.url, name: "online" });
-  const offline = writeLiteConfig({ ...spec, upstream: `https://127.0.0.1:${PORTS.closed}`, name: "offline" });
+  const offline = writeLiteConfig({ ...spec, upstream: CLOSED_CLOUD, name: "offline" });
   const log = join(dir, `lite-${backend}.log`);
   const states = new Set<string>();
   for (const cm of fake.configMaps.values()) states.add(stateOf(cm));
@@ -70,9 +70,9 @@ export async function runPowerCuts(options: {
   const node = callerTls(pki, true);
   const anonymous = callerTls(pki, false);
   /** The answer's status and body; status 0 when none came within 10 s (a hang, counted). */
-  const through = async (path: string, tls: ReturnType<typeof callerTls>) => {
+  const through = async (child: LiteChild, path: string, tls: ReturnType<typeof callerTls>) => {
     try {
-      const response = await fetch(`https://127.0.0.1:${PORTS.proxy}${path}`, { tls, signal: AbortSignal.timeout(10_000) });
+      const response = await fetch(`https://127.0.0.1:${proxyPort(child)}${path}`, { tls, signal: AbortSignal.timeout(10_000) });
       return { status: response.status, text: await response.text() };
     } catch (error) {
       figures.hangs += 1;
@@ -87,11 +87,11 @@ export async function runPowerCuts(options: {
     const started = await firstAnswer(child, pki, NS, 200);
     if (started === undefined) throw new Error(`lite-apiserver (${backend}) did not answer:\n${child.logs().slice(-2000)}`);
     restarts.push(started);
-    const list = JSON.parse((await through(NS, node)).text || "{}") as { metadata?: { resourceVersion?: string } };
+    const list = JSON.parse((await through(child, NS, node)).text || "{}") as { metadata?: { resourceVersion?: string } };
     // Relayed until the power cut ends it.
-    void fetch(`https://127.0.0.1:${PORTS.proxy}${NS}?watch=true&resourceVersion=${list.metadata?.resourceVersion ?? "0"}`, { tls: node })
+    void fetch(`https://127.0.0.1:${proxyPort(child)}${NS}?watch=true&resourceVersion=${list.metadata?.resourceVersion ?? "0"}`, { tls: node })
       .then((watch) => watch.body?.pipeTo(new WritableStream())).catch(() => {});
-    for (let i = 0; i < 3; i++) await through(`${NS}/cm-${i}`, node);
+    for (let i = 0; i < 3; i++) await through(child, `${NS}/cm-${i}`, node);
     await Bun.sleep(100 + Math.random() * 1400);
     await kill(child, "SIGKILL");
     stopChanges();
@@ -102,7 +102,7 @@ export async function runPowerCuts(options: {
       offlineStarts.push(servedAt);
       figures.listsServed += 1;
     }
-    const { text } = await through(NS, node);
+    const { text } = await through(cut, NS, node);
     try {
       const body = JSON.parse(text) as { items?: Parameters<typeof stateOf>[0][] };
       for (const item of body.items ?? []) if (!states.has(stateOf(item))) figures.wrong += 1;
@@ -110,7 +110,7 @@ export async function runPowerCuts(options: {
       if (servedAt !== undefined) figures.torn += 1;
     }
     for (let i = 0; i < NAMES; i++) {
-      const answer = await through(`${NS}/cm-${i}`, node);
+      const answer = await through(cut, `${NS}/cm-${i}`, node);
       if (answer.status !== 200) continue;
       try {
         if (!states.has(stateOf(JSON.parse(answer.text)))) figures.wrong += 1;
@@ -119,7 +119,7 @@ export async function runPowerCuts(options: {
       }
     }
     // The anonymous caller never asked for anything: nothing of the node's may reach it.
-    if ((await through(NS, anonymous)).status !== 503) figures.wrong += 1;
+    if ((await through(cut, NS, anonymous)).status !== 503) figures.wrong += 1;
     await kill(cut, "SIGKILL");
     figures.cycles += 1;
   }
