@@ -10,6 +10,7 @@ import type { CacheStore } from "./storage/types.ts";
 import { SessionManager } from "./proxy/sessions.ts";
 import { Upstream } from "./proxy/upstream.ts";
 import { Forwarder } from "./proxy/forward.ts";
+import { createListHealer } from "./proxy/list-healer.ts";
 import { tunnelUpgrade } from "./proxy/tunnel.ts";
 import { CacheManager } from "./cache/manager.ts";
 import { partitionOfKey } from "./cache/keys.ts";
@@ -89,6 +90,8 @@ export async function startLiteApiserver(config: Config, log: Logger): Promise<R
       if (reason === "size") metrics.cacheEvictions.inc({}, count);
       else metrics.cacheIdlePartitionsRemoved.inc({}, count);
     },
+    // Lists asked for while the store could not write missed their watch events.
+    onMissedLists: (listKeys) => cache.listsMissedChanges(listKeys),
     onHealth(health) {
       storeUp = health.up;
       metrics.cacheStoreUp.set(health.up ? 1 : 0);
@@ -127,7 +130,9 @@ export async function startLiteApiserver(config: Config, log: Logger): Promise<R
   });
   certs.start();
 
-  const cache = new CacheManager({ store, metrics, log });
+  const heal = createListHealer({ upstream, sessions, cache: () => cache, log });
+  const cache: CacheManager = new CacheManager({ store, metrics, log, heal });
+  store.onWriteFailure((key, op) => cache.writeFailed(key, op));
   upstream.onChange((reachable) => cache.reachabilityChanged(reachable));
   // Kept while the rewrite is off too (address set, enabled = false), so turning it off reaches kube-proxy.
   const answers = config.in_cluster.address !== "" ? new InClusterAnswers(inClusterTarget(config.in_cluster)) : undefined;

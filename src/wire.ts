@@ -15,14 +15,25 @@ export const OFFLINE_WARNING =
   '299 - "lite-apiserver: the cloud kube-apiserver is unreachable; this answer comes from the local cache"';
 
 /**
+ * The `Warning` of a cached LIST known to miss changes (a watch gap, a failed write).
+ *
+ * @example
+ * staleListWarning("102");
+ * // '299 - "lite-apiserver: the cloud kube-apiserver is unreachable; this cached list may be missing changes since resourceVersion 102"'
+ */
+export function staleListWarning(sinceVersion: string): string {
+  return `299 - "lite-apiserver: the cloud kube-apiserver is unreachable; this cached list may be missing changes since resourceVersion ${sinceVersion}"`;
+}
+
+/**
  * The headers of an answer from the cache, with its age when known (entries cached before
  * ages were kept have none).
  *
  * @example
  * new Response(body, { headers: cacheAnswerHeaders("application/json", 42) });
  */
-export function cacheAnswerHeaders(contentType: string, ageSeconds?: number): Record<string, string> {
-  const headers: Record<string, string> = { "Content-Type": contentType, [CACHE_HIT_HEADER]: "hit", Warning: OFFLINE_WARNING };
+export function cacheAnswerHeaders(contentType: string, ageSeconds?: number, warning = OFFLINE_WARNING): Record<string, string> {
+  const headers: Record<string, string> = { "Content-Type": contentType, [CACHE_HIT_HEADER]: "hit", Warning: warning };
   if (ageSeconds !== undefined) headers[CACHE_AGE_HEADER] = String(ageSeconds);
   return headers;
 }
@@ -34,10 +45,10 @@ export function cacheAnswerHeaders(contentType: string, ageSeconds?: number): Re
  * @example
  * return cacheHit('{"kind":"ConfigMap",...}', "application/json", 42);
  */
-export function cacheHit(body: string | Uint8Array, contentType: string, ageSeconds?: number, status = 200): Response {
+export function cacheHit(body: string | Uint8Array, contentType: string, ageSeconds?: number, status = 200, warning?: string): Response {
   // A known length lets the front see the answer as sent at once (no stream to follow).
   const length = String(typeof body === "string" ? Buffer.byteLength(body) : body.byteLength);
-  return new Response(body, { status, headers: { ...cacheAnswerHeaders(contentType, ageSeconds), "Content-Length": length } });
+  return new Response(body, { status, headers: { ...cacheAnswerHeaders(contentType, ageSeconds, warning), "Content-Length": length } });
 }
 
 /**

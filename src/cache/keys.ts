@@ -176,11 +176,39 @@ export function cacheKey(identity: string, info: RequestInfo, url: URL, form: Re
  * // equals cacheKey(...) of GET /api/v1/namespaces/x/configmaps
  */
 export function watchListKey(identity: string, info: RequestInfo, url: URL, form: ResponseForm): string {
+  return key(identity, form, listPathOfWatch(info), url);
+}
+
+/**
+ * The path of the LIST a watch follows: without the legacy `/watch/` segment.
+ *
+ * @example
+ * listPathOfWatch(parseRequestInfo("GET", new URL("https://h/api/v1/watch/namespaces/x/configmaps")));
+ * // "/api/v1/namespaces/x/configmaps"
+ */
+export function listPathOfWatch(info: RequestInfo): string {
   const segments = info.path.split("/");
   // ["", prefix, (group,) version, "watch", ...] for the legacy form.
   const watchAt = info.apiGroup === "" ? 3 : 4;
   if (info.verb === "watch" && segments[watchAt] === "watch") segments.splice(watchAt, 1);
-  return key(identity, form, segments.join("/"), url);
+  return segments.join("/");
+}
+
+/** Query parameters of a watch that a LIST of the same data does not take. */
+const WATCH_ONLY_PARAMS = ["watch", "resourceVersion", "resourceVersionMatch", "timeout", "timeoutSeconds", "allowWatchBookmarks", "sendInitialEvents"];
+
+/**
+ * The URL of the LIST that a watch keeps current (same resource, namespace and selectors).
+ *
+ * @example
+ * const url = new URL("https://h/api/v1/watch/namespaces/x/configmaps?resourceVersion=7&labelSelector=a");
+ * listUrlOfWatch(parseRequestInfo("GET", url), url).href; // "https://h/api/v1/namespaces/x/configmaps?labelSelector=a"
+ */
+export function listUrlOfWatch(info: RequestInfo, url: URL): URL {
+  const list = new URL(url);
+  list.pathname = listPathOfWatch(info);
+  for (const name of WATCH_ONLY_PARAMS) list.searchParams.delete(name);
+  return list;
 }
 
 /**

@@ -10,7 +10,11 @@ import { CacheCapture } from "./capture.ts";
 import { Confirmations } from "./confirmations.ts";
 import { OfflineAnswers } from "./offline.ts";
 import { planRequest, planWithBody, type CachePlan } from "./plan.ts";
-import type { BodySink, CacheRequest, RequestCache } from "./request-cache.ts";
+import type { BodySink, CacheRequest, ListHealer, RequestCache } from "./request-cache.ts";
+import { isStaleMarker, StaleLists } from "./stale-lists.ts";
+
+/** Store writes that change a list (a failed one may leave it without an event). */
+const LIST_WRITES = new Set(["putList", "upsertListItem", "deleteListItem", "setListResourceVersion"]);
 
 /**
  * @example
@@ -22,11 +26,13 @@ export class CacheManager implements RequestCache<CachePlan> {
   private readonly capture: CacheCapture;
   private readonly offline: OfflineAnswers;
 
-  constructor(deps: { store: CacheStore; metrics: Metrics; log: Logger }) {
-    // Capturing records when the cloud confirmed each entry; offline answers tell its age.
+  constructor(deps: { store: CacheStore; metrics: Metrics; log: Logger; heal?: ListHealer }) {
+    // Capturing records when the cloud confirmed each entry and which lists miss changes;
+    // offline answers tell both.
     const confirmations = new Confirmations(deps.store);
-    this.capture = new CacheCapture({ ...deps, confirmations });
-    this.offline = new OfflineAnswers({ ...deps, confirmations });
+    const stale = new StaleLists(deps.store);
+    this.capture = new CacheCapture({ ...deps, confirmations, stale });
+    this.offline = new OfflineAnswers({ ...deps, confirmations, stale });
   }
 
   plan(request: CacheRequest): CachePlan {
@@ -52,6 +58,18 @@ export class CacheManager implements RequestCache<CachePlan> {
   /** Told by whoever watches the upstream. */
   reachabilityChanged(reachable: boolean): void {
     if (reachable) this.offline.cloudIsBack();
+  }
+
+  /** Told by the store when a write failed (disk full, SQLITE_FULL). */
+  writeFailed(key: string, op: string): void {
+    if (isStaleMarker(key)) return;
+    // Later, not inside the store's flush that reports it.
+    if (LIST_WRITES.has(op)) setImmediate(() => this.capture.listWriteFailed(key));
+  }
+
+  /** Told by the store when it is back: these lists were asked for while it could not apply their events. */
+  listsMissedChanges(listKeys: string[]): void {
+    for (const key of listKeys) this.capture.listWriteFailed(key);
   }
 
   close(): void {

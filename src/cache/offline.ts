@@ -3,8 +3,8 @@
  * ("Online and offline").
  */
 import type { Metrics } from "../metrics/metrics.ts";
-import type { CacheStore, StoredList } from "../storage/types.ts";
-import { cacheHit, statusResponse } from "../wire.ts";
+import type { CacheStore, StoredList, StoredObject } from "../storage/types.ts";
+import { cacheAnswerHeaders, cacheHit, staleListWarning, statusResponse } from "../wire.ts";
 import { heldWatch } from "./held-watch.ts";
 import { assembleListAnswer } from "./list-forms.ts";
 import { PROTOBUF_CONTENT_TYPE } from "./protobuf/envelope.ts";
@@ -12,13 +12,14 @@ import type { CachePlan } from "./plan.ts";
 import { isLaterVersion } from "./resource-version.ts";
 import type { Confirmations } from "./confirmations.ts";
 import { narrowBroaderList } from "./selectors/broader-answer.ts";
+import type { StaleLists } from "./stale-lists.ts";
 import { refreshAges } from "./table-age.ts";
 import { storedTokenAnswer } from "./token-answers.ts";
 
 /**
  * @example
- * const offline = new OfflineAnswers({ store, metrics, confirmations });
- * return offline.answer(plan, request.signal); // 200 from the cache, or 503 Status
+ * const offline = new OfflineAnswers({ store, metrics, confirmations, stale: new StaleLists(store) });
+ * return offline.answer(plan, request.signal); // 200 from the cache, or a Status
  */
 export class OfflineAnswers {
   /** Aborted when the cloud is back, closing the watches held open meanwhile. */
@@ -26,7 +27,7 @@ export class OfflineAnswers {
   /** Resources with a cache age reported since the cloud was last reachable. */
   private readonly agedResources = new Set<string>();
 
-  constructor(private readonly deps: { store: CacheStore; metrics: Metrics; confirmations: Confirmations }) {}
+  constructor(private readonly deps: { store: CacheStore; metrics: Metrics; confirmations: Confirmations; stale: StaleLists }) {}
 
   answer(plan: CachePlan, signal: AbortSignal): Response {
     const { store } = this.deps;
@@ -40,6 +41,7 @@ export class OfflineAnswers {
       const stored = plan.key === undefined ? undefined : storedTokenAnswer(store, plan.key, Date.now());
       return stored ?? this.refusal("lite-apiserver: the cloud kube-apiserver is unreachable and no unexpired token was issued online for this request");
     }
+    if (plan.kind === "list" && plan.continueToken !== undefined) return expiredContinue();
     if (plan.kind !== "none" && plan.key !== undefined) {
       const { confirmations } = this.deps;
       // Entries the cloud answered 404 for since they were stored are not answers any more.
@@ -47,12 +49,9 @@ export class OfflineAnswers {
       const list = plan.kind === "list" ? store.getList(plan.key) : undefined;
       if (list) return this.listHit(plan, plan.key, list);
       const object = store.getObject(plan.key);
-      // A watch keeps the collection's LIST current, so its copy of the object may be newer.
       const collection = plan.collection?.();
-      const item = collection && store.getListItem(collection.listKey, collection.itemKey);
-      if (item && !confirmations.isGone(collection.listKey) && (!object || isLaterVersion(item.resourceVersion, objectVersion(object.body)))) {
-        return this.hit(plan, collection.listKey, item.json, "application/json");
-      }
+      const fromCollection = collection && !confirmations.isGone(collection.listKey) && this.fromCollection(plan, collection, object);
+      if (fromCollection) return fromCollection;
       if (object) return this.hit(plan, plan.key, object.body, object.contentType);
       const narrowed = plan.narrowing && narrowBroaderList(store, plan.narrowing, (key) => !confirmations.isGone(key));
       if (narrowed instanceof Response) return narrowed;
@@ -79,21 +78,43 @@ export class OfflineAnswers {
     this.backOnline.abort();
   }
 
+  /**
+   * A watch keeps the collection's unfiltered LIST current, so it may know better than the cached
+   * GET: a newer copy of the object, or (when the list is current and newer) that it is gone.
+   */
+  private fromCollection(plan: CachePlan, collection: ObjectCollection, object: StoredObject | undefined): Response | undefined {
+    const { store, stale } = this.deps;
+    const objectRv = object ? objectVersion(object.body) : "";
+    const item = store.getListItem(collection.listKey, collection.itemKey);
+    if (item) {
+      return !object || isLaterVersion(item.resourceVersion, objectRv) ? this.hit(plan, collection.listKey, item.json, "application/json") : undefined;
+    }
+    const listRv = store.getListResourceVersion(collection.listKey);
+    if (listRv === undefined || stale.since(collection.listKey) !== undefined) return undefined;
+    if (object && !isLaterVersion(listRv, objectRv)) return undefined;
+    const notFound = statusResponse(404, "NotFound", `${collection.resource} "${collection.name}" not found`);
+    for (const [name, value] of Object.entries(cacheAnswerHeaders("application/json", this.deps.confirmations.ageSeconds(collection.listKey)))) {
+      notFound.headers.set(name, value);
+    }
+    return notFound;
+  }
+
   /** A cached LIST; a Table's Age column is recomputed, since its text was the cloud's then. */
   private listHit(plan: CachePlan, key: string, list: StoredList): Response {
     const items = list.meta.columns === undefined ? list.items : refreshAges(list.meta.columns, list.items, Date.now());
-    return this.hit(plan, key, assembleListAnswer({ meta: list.meta, items }), list.meta.contentType);
+    const since = this.deps.stale.since(key);
+    return this.hit(plan, key, assembleListAnswer({ meta: list.meta, items }), list.meta.contentType, since === undefined ? undefined : staleListWarning(since));
   }
 
   /** A cache answer from the entry at `key`, with that entry's age (also reported per resource). */
-  private hit(plan: CachePlan, key: string, body: string | Uint8Array, contentType: string): Response {
+  private hit(plan: CachePlan, key: string, body: string | Uint8Array, contentType: string, warning?: string): Response {
     const age = this.deps.confirmations.ageSeconds(key);
     const resource = plan.resource ?? "";
     if (age !== undefined && age > (this.deps.metrics.cacheAge.get({ resource }) ?? -1)) {
       this.deps.metrics.cacheAge.set(age, { resource });
       this.agedResources.add(resource);
     }
-    return cacheHit(body, contentType, age);
+    return cacheHit(body, contentType, age, 200, warning);
   }
 
   /**
@@ -104,6 +125,14 @@ export class OfflineAnswers {
   private refusal(message: string): Response {
     return statusResponse(503, "ServiceUnavailable", message, { "Retry-After": "1" });
   }
+}
+
+type ObjectCollection = NonNullable<ReturnType<NonNullable<CachePlan["collection"]>>>;
+
+/** Offline LIST pages cannot go on (the cache holds lists whole): the client re-lists, as after a compacted token. */
+function expiredContinue(): Response {
+  return statusResponse(410, "Expired",
+    "lite-apiserver: the cloud kube-apiserver is unreachable; the continue token cannot be served from the local cache, start a new list without it");
 }
 
 function objectVersion(body: Uint8Array): string {

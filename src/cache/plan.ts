@@ -2,7 +2,7 @@
  * What the cache makes of one request: which kind of entry it reads or feeds, in which form, under
  * which key. Pure: planning stores nothing and reads nothing.
  */
-import { cacheKey, responseForm, tokenRequestKey, upstreamAccept, watchListKey, withoutProtobuf, type ResponseForm } from "./keys.ts";
+import { cacheKey, listUrlOfWatch, responseForm, tokenRequestKey, upstreamAccept, watchListKey, withoutProtobuf, type ResponseForm } from "./keys.ts";
 import { acceptsGzip } from "../content-encoding.ts";
 import type { CacheRequest } from "./request-cache.ts";
 import { cacheKind, parseRequestInfo, type CacheKind } from "./request-info.ts";
@@ -20,12 +20,18 @@ export interface CachePlan {
   continueToken: string | undefined;
   timeoutSeconds: number | undefined;
   /** For a plain JSON object GET: the cached LIST of its collection and its item there, a second source offline. */
-  collection?: () => { listKey: string; itemKey: string };
+  collection?: () => { listKey: string; itemKey: string; resource: string; name: string };
   /**
    * For a protobuf-or-JSON caller: the key of the same answer in plain JSON, which it also takes;
    * served offline, whole and in JSON, when its own form was never cached.
    */
   jsonKey?: () => string;
+  /** For a watch: the resourceVersion it starts from ("" when none, so it replays current state). */
+  watchFrom?: string;
+  /** For a watch: the LIST it keeps current, to re-fetch when the cached one turns out stale. */
+  listUrl?: () => URL;
+  /** The principal the cloud authenticates for the request (CacheRequest.partition). */
+  partition: string;
   /** For a LIST: how broader cached LISTs could answer it offline (throws for a selector the cloud refuses). */
   narrowing?: () => ListNarrowing | undefined;
   /** For a TokenRequest: its key once the body says what it asks (`canonicalSpec`). */
@@ -54,10 +60,10 @@ export function planRequest(request: CacheRequest): CachePlan {
     form = "json";
   }
   if (kind === "none" || form === "other") {
-    return { kind: "none", form, key: undefined, continueToken: undefined, timeoutSeconds: undefined };
+    return { kind: "none", form, key: undefined, continueToken: undefined, timeoutSeconds: undefined, partition };
   }
   if (kind === "token-request" && form !== "json" && form !== "protobuf" && form !== "protobuf-or-json") {
-    return { kind: "none", form, key: undefined, continueToken: undefined, timeoutSeconds: undefined };
+    return { kind: "none", form, key: undefined, continueToken: undefined, timeoutSeconds: undefined, partition };
   }
   const sendAccept = upstreamAccept(accept);
   if (sendAccept !== null && sendAccept !== accept) headers.set("accept", sendAccept);
@@ -65,7 +71,7 @@ export function planRequest(request: CacheRequest): CachePlan {
   if (kind !== "watch" && kind !== "token-request" && !acceptsGzip(headers.get("accept-encoding"))) headers.set("accept-encoding", "gzip");
   if (kind === "token-request") {
     return {
-      kind, form, key: undefined, continueToken: undefined, timeoutSeconds: undefined,
+      kind, form, key: undefined, continueToken: undefined, timeoutSeconds: undefined, partition,
       keyForSpec: (spec) => tokenRequestKey(partition, info, url, form, spec),
     };
   }
@@ -75,6 +81,8 @@ export function planRequest(request: CacheRequest): CachePlan {
     ? () => ({
       listKey: cacheKey(partition, { ...info, path: info.path.slice(0, info.path.lastIndexOf("/")) }, new URL("https://x/"), form),
       itemKey: `${info.namespace}/${info.name}`,
+      resource: info.resource,
+      name: info.name,
     })
     : undefined;
   return {
@@ -85,6 +93,9 @@ export function planRequest(request: CacheRequest): CachePlan {
     kind,
     form,
     key: kind === "watch" ? watchListKey(partition, info, url, form) : cacheKey(partition, info, url, form),
+    watchFrom: kind === "watch" ? (url.searchParams.get("resourceVersion") ?? "") : undefined,
+    listUrl: kind === "watch" ? () => listUrlOfWatch(info, url) : undefined,
+    partition,
     continueToken: url.searchParams.get("continue") || undefined,
     timeoutSeconds: timeout !== null && /^\d+$/.test(timeout) ? Number(timeout) : undefined,
   };

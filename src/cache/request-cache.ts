@@ -34,3 +34,10 @@ export interface RequestCache<Plan> {
   /** Answers while the cloud is unreachable. */
   answerOffline(plan: Plan, signal: AbortSignal): Response;
 }
+
+/**
+ * Re-fetches a LIST in the background with the partition's own identity, feeding the answer to the
+ * cache like any other. Resolves true once the whole body went to the cache's sink; false when it
+ * could not (lite-apiserver holds no cert for the partition, the cloud is gone, the fetch failed).
+ */
+export type ListHealer = (request: { url: URL; partition: string }) => Promise<boolean>;

@@ -8,6 +8,8 @@ export interface Metrics {
   upstreamUp: Gauge;
   cacheEntries: Gauge;
   watchEventsApplied: Counter;
+  /** Cached LISTs known to miss changes; set by the cache. */
+  cacheStaleLists: Gauge;
   /** labels: cn */
   clientCertExpiry: Gauge;
   requestDuration: Histogram;
@@ -52,6 +54,7 @@ export function createMetrics(store: StoreFigures = { entries: () => 0, bytes: (
     cacheEntries: registry.gauge("lite_apiserver_cache_entries", "Cached objects and lists.", (gauge) =>
       gauge.set(store.entries())),
     watchEventsApplied: registry.counter("lite_apiserver_watch_events_applied_total", "Watch events applied to cached lists."),
+    cacheStaleLists: registry.gauge("lite_apiserver_cache_stale_lists", "Cached LISTs known to miss changes (a watch gap or a failed write), served offline with a Warning until re-listed."),
     clientCertExpiry: registry.gauge("lite_apiserver_client_cert_expiry_timestamp_seconds", "Expiry of each loaded client identity cert, in Unix seconds."),
     requestDuration: registry.histogram("lite_apiserver_request_duration_seconds", "Time to response headers, in seconds."),
     cacheBytes: registry.gauge("lite_apiserver_cache_bytes", "Bytes the cache takes on disk (at most), budgeted by cache.max_bytes.", (gauge) =>

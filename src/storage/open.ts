@@ -60,7 +60,7 @@ export interface OpenStoreOptions {
  * store.putObject(key, { contentType: "application/json", body });
  * store.close(); // applies pending writes first
  */
-export function openStore(options: OpenStoreOptions): CacheStore {
+export function openStore(options: OpenStoreOptions): WriteBehind {
   const { limits } = options;
   const useGranularityMs = Math.min(MAX_USE_GRANULARITY_MS, (limits?.maxIdleMs ?? Infinity) / 10);
   const usage = { partitionOf: options.partitionOf, useGranularityMs };

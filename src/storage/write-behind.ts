@@ -4,6 +4,8 @@ import type { CacheStore, ListItem, ListMeta, StoredList, StoredObject } from ".
 
 interface PendingWrite {
   op: string;
+  /** The object or list the write changes. */
+  key: string;
   apply: () => void;
 }
 
@@ -12,7 +14,9 @@ interface PendingWrite {
  * on the next `setImmediate`; every read first applies what is queued, so it sees all
  * earlier writes. Arguments are copied when queued, so callers may reuse their buffers.
  *
- * A write that throws is logged and does not stop the writes after it. Writes that arrive
+ * A write that throws (disk full, SQLITE_FULL) is logged and reported to `onWriteFailure`
+ * listeners by key; the writes queued after it for the same key are dropped, so a list's
+ * resourceVersion never moves on without the items before it; other keys' writes go on. Writes that arrive
  * after `close()` (a watch event racing shutdown) are discarded: losing them costs a cache
  * entry, never correctness.
  *
@@ -25,6 +29,7 @@ export class WriteBehind implements CacheStore {
   private queue: PendingWrite[] = [];
   private scheduled: ReturnType<typeof setImmediate> | undefined;
   private closed = false;
+  private readonly failureListeners = new Set<(key: string, op: string) => void>();
 
   /** `afterWrites` runs after each burst of writes is applied (the budget's check), `beforeClose` first in `close()`. */
   constructor(
@@ -34,25 +39,41 @@ export class WriteBehind implements CacheStore {
     private readonly beforeClose: () => void = () => {},
   ) {}
 
+  /** Calls `listener` with the key and operation of every write that failed (once per key and flush). */
+  onWriteFailure(listener: (key: string, op: string) => void): void {
+    this.failureListeners.add(listener);
+  }
+
   /** Applies every queued write now. */
   flush(): void {
     if (this.scheduled !== undefined) clearImmediate(this.scheduled);
     this.scheduled = undefined;
     const writes = this.queue;
     this.queue = [];
+    if (writes.length === 0) return;
+    const failed = new Map<string, string>();
     const applyAll = () => {
       for (const write of writes) {
+        if (failed.has(write.key)) continue;
         try {
           write.apply();
         } catch (error) {
+          failed.set(write.key, write.op);
           // A store that is down said so once (recovering.ts); a line per write would flood.
           if (!(error instanceof StoreUnavailableError)) this.log.error("cache write failed", { op: write.op, error: String(error) });
         }
       }
     };
-    if (writes.length > 1 && this.inner.batch) this.inner.batch(applyAll);
-    else applyAll();
-    if (writes.length > 0) this.afterWrites();
+    try {
+      if (writes.length > 1 && this.inner.batch) this.inner.batch(applyAll);
+      else applyAll();
+    } catch (error) {
+      // The batch as a whole did not commit: none of its writes holds.
+      this.log.error("cache write batch failed", { writes: writes.length, error: String(error) });
+      for (const write of writes) failed.set(write.key, write.op);
+    }
+    this.afterWrites();
+    for (const [key, op] of failed) for (const listener of this.failureListeners) listener(key, op);
   }
 
   getObject(key: string): StoredObject | undefined {
@@ -62,11 +83,11 @@ export class WriteBehind implements CacheStore {
 
   putObject(key: string, object: StoredObject): void {
     const copy = { contentType: object.contentType, body: object.body.slice() };
-    this.enqueue("putObject", () => this.inner.putObject(key, copy));
+    this.enqueue("putObject", key, () => this.inner.putObject(key, copy));
   }
 
   deleteObject(key: string): void {
-    this.enqueue("deleteObject", () => this.inner.deleteObject(key));
+    this.enqueue("deleteObject", key, () => this.inner.deleteObject(key));
   }
 
   getList(key: string): StoredList | undefined {
@@ -82,11 +103,11 @@ export class WriteBehind implements CacheStore {
   putList(key: string, meta: ListMeta, items: ListItem[]): void {
     const metaCopy = { ...meta };
     const itemsCopy = items.map(copyItem);
-    this.enqueue("putList", () => this.inner.putList(key, metaCopy, itemsCopy));
+    this.enqueue("putList", key, () => this.inner.putList(key, metaCopy, itemsCopy));
   }
 
   deleteList(key: string): void {
-    this.enqueue("deleteList", () => this.inner.deleteList(key));
+    this.enqueue("deleteList", key, () => this.inner.deleteList(key));
   }
 
   getListItem(listKey: string, itemKey: string): ListItem | undefined {
@@ -96,15 +117,15 @@ export class WriteBehind implements CacheStore {
 
   upsertListItem(listKey: string, item: ListItem): void {
     const copy = copyItem(item);
-    this.enqueue("upsertListItem", () => this.inner.upsertListItem(listKey, copy));
+    this.enqueue("upsertListItem", listKey, () => this.inner.upsertListItem(listKey, copy));
   }
 
   deleteListItem(listKey: string, itemKey: string): void {
-    this.enqueue("deleteListItem", () => this.inner.deleteListItem(listKey, itemKey));
+    this.enqueue("deleteListItem", listKey, () => this.inner.deleteListItem(listKey, itemKey));
   }
 
   setListResourceVersion(listKey: string, resourceVersion: string): void {
-    this.enqueue("setListResourceVersion", () =>
+    this.enqueue("setListResourceVersion", listKey, () =>
       this.inner.setListResourceVersion(listKey, resourceVersion),
     );
   }
@@ -143,9 +164,9 @@ export class WriteBehind implements CacheStore {
     this.inner.close();
   }
 
-  private enqueue(op: string, apply: () => void): void {
+  private enqueue(op: string, key: string, apply: () => void): void {
     if (this.closed) return;
-    this.queue.push({ op, apply });
+    this.queue.push({ op, key, apply });
     this.scheduled ??= setImmediate(() => this.flush());
   }
 }

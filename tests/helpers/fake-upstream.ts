@@ -1,7 +1,8 @@
 /**
  * An in-process HTTPS "kube-apiserver" for fast integration tests: it asks for
  * client certs and reports the one it saw, streams on demand, can hang, can
- * delay its answer (`?delayMs=N` on any path), can upgrade, and keeps a tiny
+ * delay its answer (`?delayMs=N` on any path), can damage a JSON answer (`?cutShort`: close-delimited
+ * and cut halfway; `?brokenGzip`: a gzip body that does not inflate), can upgrade, and keeps a tiny
  * ConfigMap store with LIST / GET / WATCH. Health probes (`/readyz`) are counted
  * in `probes`, apart from `seen`, so that tests can compare `seen` exactly.
  */
@@ -103,8 +104,18 @@ export async function startFakeUpstream(
     if (state.hang) return;
     const delayMs = Number(url.searchParams.get("delayMs") ?? 0);
     const json = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      const text = JSON.stringify(body);
+      if (url.searchParams.has("cutShort")) {
+        // A close-delimited answer (no length, not chunked) whose connection drops halfway.
+        res.socket!.end(`HTTP/1.1 ${status} OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${text.slice(0, text.length >> 1)}`);
+        return;
+      }
+      if (url.searchParams.has("brokenGzip")) {
+        res.writeHead(status, { "Content-Type": "application/json", "Content-Encoding": "gzip", ...headers });
+        return res.end(Buffer.concat([Buffer.from([0x1f, 0x8b, 0x08, 0x00]), Buffer.from("not deflate data at all")]));
+      }
       res.writeHead(status, { "Content-Type": "application/json", ...headers });
-      res.end(JSON.stringify(body));
+      res.end(text);
     };
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));

@@ -20,6 +20,7 @@
  * | 21   | tests/e2e/node-streams.test.ts |
  * | 90   | scripts/demo.ts             |
  * | 91   | tests/fixtures/protobuf/capture.ts (not a test: writes the fixtures) |
+ * | 30   | tests/e2e/truthful-cache.test.ts |
  * | 4+   | the next free number, one per new e2e file; add it to this table |
  *
  * Slot N is etcd 12379+10N / 12380+10N, kube-apiserver 16443+10N, lite-apiserver 15103+10N and its
