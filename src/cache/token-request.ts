@@ -3,7 +3,8 @@
  * identical one can be answered offline with the token the cloud issued for it, and when that
  * token expires. kubelet sends these bodies as protobuf (`k8s\0` envelope), other clients JSON.
  */
-import { bytesField, openEnvelope, readMessage, stringField, type ProtoField } from "./protobuf-wire.ts";
+import { openEnvelope } from "./protobuf/envelope.ts";
+import { bytesOf, LENGTH_DELIMITED, readFields, stringOf, VARINT, type ProtoField } from "./protobuf/wire.ts";
 
 /** The fields of `authentication.k8s.io/v1` TokenRequestSpec, each in one canonical form. */
 export interface TokenRequestSpec {
@@ -57,9 +58,9 @@ function specFromJson(text: string): TokenRequestSpec | undefined {
 }
 
 function boundFromProtobuf(bytes: Uint8Array): TokenRequestSpec["boundObjectRef"] | undefined {
-  const fields = readMessage(bytes);
-  if (fields === undefined || fields.some((field) => field.number > BOUND_KEYS.length || !(field.value instanceof Uint8Array))) return undefined;
-  const values = BOUND_KEYS.map((_, i) => (bytesField(fields, i + 1) === undefined ? "" : stringField(fields, i + 1)));
+  const fields = readFields(bytes);
+  if (fields === undefined || fields.some((field) => field.number > BOUND_KEYS.length || field.wireType !== LENGTH_DELIMITED)) return undefined;
+  const values = BOUND_KEYS.map((_, i) => stringOf(fields, i + 1));
   if (values.some((value) => value === undefined)) return undefined;
   const [kind, apiVersion, name, uid] = values as string[];
   return { kind: kind!, apiVersion: apiVersion!, name: name!, uid: uid! };
@@ -68,9 +69,9 @@ function boundFromProtobuf(bytes: Uint8Array): TokenRequestSpec["boundObjectRef"
 function specFromProtobuf(body: Uint8Array): TokenRequestSpec | undefined {
   const envelope = openEnvelope(body);
   if (envelope?.kind !== "TokenRequest") return undefined;
-  const request = readMessage(envelope.raw);
-  const specBytes = request && (bytesField(request, SPEC_FIELD) ?? new Uint8Array());
-  const fields = specBytes && readMessage(specBytes);
+  const request = readFields(envelope.raw);
+  const specBytes = request && (bytesOf(request, SPEC_FIELD) ?? new Uint8Array());
+  const fields = specBytes && readFields(specBytes);
   if (fields === undefined) return undefined;
   const spec: TokenRequestSpec = { audiences: [], expirationSeconds: null, boundObjectRef: null };
   for (const field of fields) {
@@ -81,22 +82,21 @@ function specFromProtobuf(body: Uint8Array): TokenRequestSpec | undefined {
 
 /** Applies one wire field to `spec`; false when it is unknown or malformed. */
 function readSpecField(spec: TokenRequestSpec, field: ProtoField): boolean {
-  const { number, value } = field;
-  if (number === SPEC_FIELDS.expirationSeconds && typeof value === "bigint") {
-    // int64 travels as its two's complement; a negative one is invalid anyway.
-    if (value > BigInt(Number.MAX_SAFE_INTEGER)) return false;
-    spec.expirationSeconds = Number(value);
+  const { number } = field;
+  // int64 travels as its two's complement: a negative one is a varint past 2^53, which readFields refuses.
+  if (number === SPEC_FIELDS.expirationSeconds && field.wireType === VARINT) {
+    spec.expirationSeconds = field.varint;
     return true;
   }
-  if (!(value instanceof Uint8Array)) return false;
+  if (field.wireType !== LENGTH_DELIMITED) return false;
   if (number === SPEC_FIELDS.audiences) {
-    const audience = stringField([field], number);
+    const audience = stringOf([field], number);
     if (audience === undefined) return false;
     spec.audiences.push(audience);
     return true;
   }
   if (number === SPEC_FIELDS.boundObjectRef) {
-    const bound = boundFromProtobuf(value);
+    const bound = boundFromProtobuf(field.bytes);
     if (bound === undefined) return false;
     spec.boundObjectRef = bound;
     return true;
@@ -139,10 +139,10 @@ export function canonicalSpec(spec: TokenRequestSpec): string {
 export function tokenOfAnswer(body: Uint8Array, contentType: string | null): string | undefined {
   if (mediaType(contentType) === PROTOBUF) {
     const envelope = openEnvelope(body);
-    const answer = envelope?.kind === "TokenRequest" ? readMessage(envelope.raw) : undefined;
-    const status = answer && bytesField(answer, STATUS_FIELD);
-    const fields = status && readMessage(status);
-    return fields && stringField(fields, TOKEN_FIELD);
+    const answer = envelope?.kind === "TokenRequest" ? readFields(envelope.raw) : undefined;
+    const status = answer && bytesOf(answer, STATUS_FIELD);
+    const fields = status && readFields(status);
+    return (fields && stringOf(fields, TOKEN_FIELD)) || undefined;
   }
   try {
     const answer = JSON.parse(new TextDecoder().decode(body)) as { status?: { token?: unknown } };

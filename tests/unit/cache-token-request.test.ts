@@ -1,6 +1,5 @@
 import { describe, expect, test } from "bun:test";
 import { isCredentialKey, cacheKey, tokenRequestKey } from "../../src/cache/keys.ts";
-import { openEnvelope, readMessage } from "../../src/cache/protobuf-wire.ts";
 import { parseRequestInfo } from "../../src/cache/request-info.ts";
 import { storeTokenAnswer, storedTokenAnswer } from "../../src/cache/token-answers.ts";
 import { silentLogger } from "../../src/log.ts";
@@ -87,22 +86,6 @@ describe("the token in an answer and its expiry", () => {
     expect(jwtExpiry("opaque-token")).toBeUndefined();
     expect(jwtExpiry("a.!!!.c")).toBeUndefined();
     expect(jwtExpiry(`a.${Buffer.from("not json").toString("base64url")}.c`)).toBeUndefined();
-  });
-});
-
-describe("protobuf wire", () => {
-  test("readMessage rejects what is not a message", () => {
-    expect(readMessage(Uint8Array.of(0x0a, 0x05, 0x61))).toBeUndefined(); // length past the end
-    expect(readMessage(Uint8Array.of(0x08))).toBeUndefined(); // varint missing
-    expect(readMessage(Uint8Array.of(0x0b))).toBeUndefined(); // group wire type
-    expect(readMessage(Uint8Array.of(0x00, 0x00))).toBeUndefined(); // field number 0
-    expect(readMessage(Uint8Array.of(0x08, 0x96, 0x01))).toEqual([{ number: 1, value: 150n }]);
-    expect(readMessage(Uint8Array.of(0x0d, 1, 2, 3, 4, 0x10, 0x01))).toEqual([{ number: 2, value: 1n }]);
-  });
-
-  test("openEnvelope needs the k8s magic", () => {
-    expect(openEnvelope(envelope("v1", "Pod", [0x0a, 0x00]))).toMatchObject({ apiVersion: "v1", kind: "Pod" });
-    expect(openEnvelope(text("{}"))).toBeUndefined();
   });
 });
 
