@@ -4,7 +4,7 @@ import { Confirmations } from "../../src/cache/confirmations.ts";
 import { StaleLists } from "../../src/cache/stale-lists.ts";
 import { createMetrics } from "../../src/metrics/metrics.ts";
 import { MemoryStore } from "../../src/storage/memory.ts";
-import { captureLog } from "./storage-suite.ts";
+import { captureLog } from "../helpers/storage.ts";
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 const plan = { kind: "object" as const, form: "json" as const, key: "k", continueToken: undefined, timeoutSeconds: undefined, partition: "anonymous" };

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { CacheBudget, type EvictionReason } from "../../src/storage/budget.ts";
 import { MemoryStore } from "../../src/storage/memory.ts";
 import { openStore, type StoreBackend } from "../../src/storage/open.ts";
-import { captureLog, useTempDir } from "./storage-suite.ts";
+import { captureLog, useTempDir } from "../helpers/storage.ts";
 
 const KIB = 1024;
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));

@@ -8,7 +8,7 @@ import { FileStore } from "../../src/storage/file.ts";
 import { MemoryStore } from "../../src/storage/memory.ts";
 import { SqliteStore } from "../../src/storage/sqlite.ts";
 import type { CacheStore, UsageOptions } from "../../src/storage/types.ts";
-import { captureLog, configMap, META, useTempDir } from "./storage-suite.ts";
+import { captureLog, configMap, META, useTempDir } from "../helpers/storage.ts";
 
 interface BudgetBackend {
   name: string;

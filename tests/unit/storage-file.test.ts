@@ -14,7 +14,7 @@ import {
 import { join } from "node:path";
 import { FileStore } from "../../src/storage/file.ts";
 import type { ListItem } from "../../src/storage/types.ts";
-import { captureLog, configMap, flipByteOf, META, useTempDir } from "./storage-suite.ts";
+import { captureLog, configMap, flipByteOf, META, useTempDir } from "../helpers/storage.ts";
 
 const encode = (text: string) => new TextEncoder().encode(text);
 const sha256 = (key: string) => hash("sha256", key);

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { openStore, type StoreBackend } from "../../src/storage/open.ts";
 import type { StoreHealth } from "../../src/storage/recovering.ts";
 import { until } from "../helpers/until.ts";
-import { captureLog } from "./storage-suite.ts";
+import { captureLog } from "../helpers/storage.ts";
 
 const MIB = 1024 * 1024;
 

@@ -8,7 +8,7 @@ import {
   sealSnapshot,
 } from "../../src/storage/list-records.ts";
 import { sealRecord } from "../../src/storage/record.ts";
-import { configMap, META } from "./storage-suite.ts";
+import { configMap, META } from "../helpers/storage.ts";
 
 const items = [configMap("ns/a", "1"), configMap("ns/é", "2", "ünïcødé"), configMap("/cluster", "3")];
 

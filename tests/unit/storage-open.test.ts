@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { silentLogger } from "../../src/log.ts";
 import { openStore } from "../../src/storage/open.ts";
 import { WriteBehind } from "../../src/storage/write-behind.ts";
-import { useTempDir } from "./storage-suite.ts";
+import { useTempDir } from "../helpers/storage.ts";
 
 describe("openStore", () => {
   const tempDir = useTempDir("storage-open-");

@@ -6,7 +6,7 @@ import { openStore } from "../../src/storage/open.ts";
 import { RecoveringStore, type StoreHealth, StoreUnavailableError } from "../../src/storage/recovering.ts";
 import type { StoredObject } from "../../src/storage/types.ts";
 import { until } from "../helpers/until.ts";
-import { captureLog, configMap, META, useTempDir } from "./storage-suite.ts";
+import { captureLog, configMap, META, useTempDir } from "../helpers/storage.ts";
 
 const object: StoredObject = { contentType: "text/plain", body: new Uint8Array([1, 2]) };
 

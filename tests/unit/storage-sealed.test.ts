@@ -8,7 +8,7 @@ import { SealedStore } from "../../src/storage/sealed.ts";
 import { Sealer } from "../../src/storage/sealer.ts";
 import { SqliteStore } from "../../src/storage/sqlite.ts";
 import type { CacheStore } from "../../src/storage/types.ts";
-import { captureLog, configMap, META, useTempDir } from "./storage-suite.ts";
+import { captureLog, configMap, META, useTempDir } from "../helpers/storage.ts";
 
 const KEY_A = new Uint8Array(32).fill(1);
 const KEY_B = new Uint8Array(32).fill(2);

@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, test } from "bun:test";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SqliteStore } from "../../src/storage/sqlite.ts";
-import { captureLog, configMap, META, useTempDir } from "./storage-suite.ts";
+import { captureLog, configMap, META, useTempDir } from "../helpers/storage.ts";
 
 describe("SqliteStore on disk", () => {
   const tempDir = useTempDir("storage-sqlite-");

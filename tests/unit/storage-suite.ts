@@ -3,11 +3,9 @@
  * (storage.test.ts). Not a test file itself, so it is only run through its callers.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createLogger, type Logger } from "../../src/log.ts";
-import type { CacheStore, ListItem, ListMeta } from "../../src/storage/types.ts";
+import type { Logger } from "../../src/log.ts";
+import type { CacheStore } from "../../src/storage/types.ts";
+import { captureLog, configMap, META, useTempDir } from "../helpers/storage.ts";
 
 export interface StoreBackend {
   name: string;
@@ -21,43 +19,6 @@ export interface StoreBackend {
     listItem(dir: string, listKey: string, itemKey: string): void;
     listMeta(dir: string, listKey: string): void;
   };
-}
-
-/** A logger that keeps its JSON lines, to see what was logged. */
-export function captureLog(): { log: Logger; records: () => Array<Record<string, unknown>> } {
-  const lines: string[] = [];
-  const log = createLogger({ level: "debug", format: "json", write: (line) => lines.push(line) });
-  return { log, records: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>) };
-}
-
-/** A fresh temp folder per test, removed after it. */
-export function useTempDir(prefix: string): () => string {
-  let dir = "";
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), prefix));
-  });
-  afterEach(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return () => dir;
-}
-
-export const META: ListMeta = {
-  contentType: "application/json",
-  apiVersion: "v1",
-  kind: "ConfigMapList",
-  resourceVersion: "100",
-};
-
-export function configMap(key: string, resourceVersion: string, data = "x"): ListItem {
-  const [namespace, name] = key.split("/");
-  const json = JSON.stringify({
-    apiVersion: "v1",
-    kind: "ConfigMap",
-    metadata: { name, namespace, resourceVersion },
-    data: { value: data },
-  });
-  return { key, resourceVersion, json };
 }
 
 const encode = (text: string) => new TextEncoder().encode(text);
@@ -333,13 +294,4 @@ export function describeStoreBehaviour(backend: StoreBackend): void {
       });
     }
   });
-}
-
-/** Flips one bit of the first byte of `text` in the file: damages just that value. */
-export function flipByteOf(path: string, text: string): void {
-  const bytes = readFileSync(path);
-  const at = bytes.indexOf(text);
-  if (at < 0) throw new Error(`${text} is not in ${path}`);
-  bytes[at]! ^= 0x01;
-  writeFileSync(path, bytes);
 }

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, test } from "bun:test";
 import { MemoryStore } from "../../src/storage/memory.ts";
 import type { StoredObject } from "../../src/storage/types.ts";
 import { WriteBehind } from "../../src/storage/write-behind.ts";
-import { captureLog, configMap, META } from "./storage-suite.ts";
+import { captureLog, configMap, META } from "../helpers/storage.ts";
 
 const encode = (text: string) => new TextEncoder().encode(text);
 const text = (body: string): StoredObject => ({ contentType: "text/plain", body: encode(body) });

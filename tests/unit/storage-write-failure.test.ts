@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { MemoryStore } from "../../src/storage/memory.ts";
 import type { ListItem } from "../../src/storage/types.ts";
 import { WriteBehind } from "../../src/storage/write-behind.ts";
-import { captureLog, configMap, META } from "./storage-suite.ts";
+import { captureLog, configMap, META } from "../helpers/storage.ts";
 
 /** A memory store whose item writes fail while `full` is set, like a disk that filled up. */
 class FillingStore extends MemoryStore {

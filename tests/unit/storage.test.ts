@@ -8,7 +8,8 @@ import { openStore } from "../../src/storage/open.ts";
 import { SealedStore } from "../../src/storage/sealed.ts";
 import { Sealer } from "../../src/storage/sealer.ts";
 import { SqliteStore } from "../../src/storage/sqlite.ts";
-import { describeStoreBehaviour, flipByteOf, type StoreBackend } from "./storage-suite.ts";
+import { flipByteOf } from "../helpers/storage.ts";
+import { describeStoreBehaviour, type StoreBackend } from "./storage-suite.ts";
 
 /** Changes one character of a stored text, keeping it the same length. */
 function alter(text: string): string {
