@@ -1,4 +1,5 @@
 #!/bin/sh
+# One file on purpose, though over 300 lines: it is the `curl | sh` deliverable, fetched alone.
 # Installs lite-apiserver on a Linux gateway (x86_64 or aarch64). POSIX sh: runs under dash and
 # busybox sh, with curl or wget.
 #
