@@ -248,7 +248,8 @@ function readPid(pidFile: string): number {
   }
 }
 
-async function runScript(
+/** Runs a script of scripts/ to its end (SIGKILLed at `timeoutMs`): its exit code (null when killed) and stderr. */
+export async function runScript(
   name: string,
   args: readonly string[],
   env: Record<string, string>,

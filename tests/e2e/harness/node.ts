@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import type { Cluster } from "./cluster.ts";
+import { runScript as runClusterScript, type Cluster } from "./cluster.ts";
 import { nodePorts, type NodePorts } from "./ports.ts";
 
 const SCRIPTS_DIR = resolve(import.meta.dir, "../../../scripts");
@@ -173,15 +173,6 @@ function printedOkSince(namespace: string, pod: string, since: Date): boolean {
 }
 
 async function runScript(name: string, args: readonly string[], timeoutMs: number, env: Record<string, string>): Promise<void> {
-  const proc = Bun.spawn(["bash", join(SCRIPTS_DIR, name), ...args], {
-    env: { ...process.env, ...env },
-    stdin: "ignore",
-    stdout: "ignore",
-    stderr: "pipe",
-    timeout: timeoutMs,
-    killSignal: "SIGKILL",
-  });
-  const stderr = await new Response(proc.stderr).text();
-  await proc.exited;
-  if (proc.exitCode !== 0) throw new Error(`${name} failed (${proc.exitCode ?? "timed out"}):\n${stderr}`);
+  const result = await runClusterScript(name, args, env, timeoutMs);
+  if (result.code !== 0) throw new Error(`${name} failed (${result.code ?? "timed out"}):\n${result.stderr}`);
 }
