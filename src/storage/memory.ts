@@ -1,12 +1,14 @@
 import { compareKeys } from "./order.ts";
+import { SharedTexts } from "./shared-texts.ts";
 import type { CacheStore, ListItem, ListMeta, StoredList, StoredObject, UsageOptions } from "./types.ts";
 
 function copyItem({ key, resourceVersion, json }: ListItem): ListItem {
   return { key, resourceVersion, json };
 }
 
+/** What an item takes besides its JSON, which `SharedTexts` counts once for every list. */
 function itemBytes(item: ListItem): number {
-  return item.key.length + item.resourceVersion.length + item.json.length;
+  return item.key.length + item.resourceVersion.length;
 }
 
 interface MemoryObject {
@@ -26,6 +28,7 @@ interface MemoryList {
  * A `CacheStore` that keeps everything in this process (the `memory` backend, and tests).
  * Bytes are copied in and out, so neither side can change what the other holds. Its budget
  * counts the bytes of keys and values it holds (strings by length), not the process's RSS.
+ * An item's JSON is held once however many lists (partitions) hold it.
  *
  * @example
  * const store = new MemoryStore();
@@ -35,6 +38,7 @@ export class MemoryStore implements CacheStore {
   private readonly objects = new Map<string, MemoryObject>();
   private readonly lists = new Map<string, MemoryList>();
   private bytes = 0;
+  private readonly itemTexts = new SharedTexts();
   private readonly partitionOf: (key: string) => string;
   private readonly now: () => number;
 
@@ -77,7 +81,7 @@ export class MemoryStore implements CacheStore {
 
   putList(key: string, meta: ListMeta, items: ListItem[]): void {
     this.removeList(key);
-    const byKey = new Map(items.map((item) => [item.key, copyItem(item)]));
+    const byKey = new Map(items.map((item) => [item.key, this.holdItem(item)]));
     const bytes = key.length + items.reduce((sum, item) => sum + itemBytes(item), 0);
     this.lists.set(key, { meta: { ...meta }, items: byKey, bytes, usedAt: this.now() });
     this.bytes += bytes;
@@ -96,7 +100,7 @@ export class MemoryStore implements CacheStore {
     const list = this.lists.get(listKey);
     if (list === undefined) return;
     this.deleteListItem(listKey, item.key);
-    list.items.set(item.key, copyItem(item));
+    list.items.set(item.key, this.holdItem(item));
     this.resize(list, itemBytes(item));
   }
 
@@ -105,6 +109,7 @@ export class MemoryStore implements CacheStore {
     const item = list?.items.get(itemKey);
     if (list === undefined || item === undefined) return;
     list.items.delete(itemKey);
+    this.itemTexts.release(item.json);
     this.resize(list, -itemBytes(item));
   }
 
@@ -122,18 +127,18 @@ export class MemoryStore implements CacheStore {
   }
 
   storedBytes(): number {
-    return this.bytes;
+    return this.bytes + this.itemTexts.bytes;
   }
 
   trim(highBytes: number, lowBytes: number): number {
-    if (this.bytes <= highBytes) return 0;
+    if (this.storedBytes() <= highBytes) return 0;
     const entries = [
       ...[...this.objects].map(([key, { usedAt }]) => ({ key, usedAt, list: false })),
       ...[...this.lists].map(([key, { usedAt }]) => ({ key, usedAt, list: true })),
     ].sort((a, b) => a.usedAt - b.usedAt);
     let evicted = 0;
     for (const entry of entries) {
-      if (this.bytes <= lowBytes) break;
+      if (this.storedBytes() <= lowBytes) break;
       if (entry.list) this.removeList(entry.key);
       else this.deleteObject(entry.key);
       evicted += 1;
@@ -156,6 +161,7 @@ export class MemoryStore implements CacheStore {
   close(): void {
     this.objects.clear();
     this.lists.clear();
+    this.itemTexts.clear();
     this.bytes = 0;
   }
 
@@ -174,6 +180,11 @@ export class MemoryStore implements CacheStore {
     const list = this.lists.get(key);
     if (list === undefined) return;
     this.lists.delete(key);
+    for (const item of list.items.values()) this.itemTexts.release(item.json);
     this.bytes -= list.bytes;
+  }
+
+  private holdItem({ key, resourceVersion, json }: ListItem): ListItem {
+    return { key, resourceVersion, json: this.itemTexts.hold(json) };
   }
 }

@@ -3,8 +3,10 @@
  * is only a cache, so a file of another version, or one that is not a database, starts empty.
  */
 import { Database, SQLiteError } from "bun:sqlite";
+import type { Logger } from "../log.ts";
 
-const SCHEMA_VERSION = 2;
+/** 3: list items keep their JSON in `item_bodies`, stored once however many lists hold it. */
+const SCHEMA_VERSION = 3;
 
 /**
  * `partition` and `used_at` serve the budget: least recently used rows go first, and a partition
@@ -23,7 +25,18 @@ const SCHEMA = `
   CREATE INDEX lists_by_partition ON lists (partition, used_at);
   CREATE TABLE list_items (
     list_key TEXT NOT NULL, item_key TEXT NOT NULL, resource_version TEXT NOT NULL,
-    json TEXT NOT NULL, checksum INTEGER NOT NULL, PRIMARY KEY (list_key, item_key));
+    body_hash BLOB NOT NULL, checksum INTEGER NOT NULL, PRIMARY KEY (list_key, item_key));
+  CREATE INDEX list_items_by_body ON list_items (body_hash);
+  CREATE TABLE item_bodies (hash BLOB PRIMARY KEY, json TEXT NOT NULL);
+  CREATE TRIGGER item_body_released_by_delete AFTER DELETE ON list_items BEGIN
+    DELETE FROM item_bodies WHERE hash = old.body_hash
+      AND NOT EXISTS (SELECT 1 FROM list_items WHERE body_hash = old.body_hash);
+  END;
+  CREATE TRIGGER item_body_released_by_update AFTER UPDATE OF body_hash ON list_items
+    WHEN old.body_hash IS NOT new.body_hash BEGIN
+    DELETE FROM item_bodies WHERE hash = old.body_hash
+      AND NOT EXISTS (SELECT 1 FROM list_items WHERE body_hash = old.body_hash);
+  END;
 `;
 
 /** Past a large transaction (a big LIST), the WAL file shrinks back to this. */
@@ -60,9 +73,9 @@ function startEmpty(db: Database): void {
  * space, no permission) are thrown.
  *
  * @example
- * const db = openCacheDatabase("/var/lib/lite-apiserver/cache.db") ?? replaceDamagedFile();
+ * const db = openCacheDatabase("/var/lib/lite-apiserver/cache.db", log) ?? replaceDamagedFile();
  */
-export function openCacheDatabase(path: string): Database | undefined {
+export function openCacheDatabase(path: string, log: Logger): Database | undefined {
   const db = new Database(path, { create: true, strict: true });
   try {
     db.run("PRAGMA journal_mode = WAL");
@@ -70,7 +83,11 @@ export function openCacheDatabase(path: string): Database | undefined {
     db.run("PRAGMA synchronous = NORMAL");
     db.run(`PRAGMA journal_size_limit = ${WAL_BYTES_KEPT}`);
     const version = db.query<{ user_version: number }, []>("PRAGMA user_version").get()?.user_version;
-    if (version !== SCHEMA_VERSION) startEmpty(db);
+    if (version !== SCHEMA_VERSION) {
+      // Version 0 is a new file; anything else was written by another version of lite-apiserver.
+      if (version) log.info("cache database is of another version, starting with an empty cache", { path, found: version, reads: SCHEMA_VERSION });
+      startEmpty(db);
+    }
     return db;
   } catch (error) {
     db.close();

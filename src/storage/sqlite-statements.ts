@@ -1,5 +1,6 @@
 /** The prepared statements of the SQLite backend, one set per open database. */
 import type { Database } from "bun:sqlite";
+import { hash } from "node:crypto";
 import { checksumFields } from "./record.ts";
 import type { ListItem } from "./types.ts";
 
@@ -50,21 +51,32 @@ export function prepareStatements(db: Database) {
     setMeta: db.prepare<null, [string, number, string]>("UPDATE lists SET meta = ?, checksum = ? WHERE key = ?"),
     touchList: db.prepare<null, [number, string]>("UPDATE lists SET used_at = ? WHERE key = ?"),
     deleteMeta: db.prepare<null, [string]>("DELETE FROM lists WHERE key = ?"),
+    // A row whose body is missing reads with a null json, fails its checksum and drops its list.
     getItems: db.prepare<ItemRow, [string]>(
       `SELECT item_key, resource_version, json, checksum FROM list_items
-       WHERE list_key = ? ORDER BY item_key`),
+       LEFT JOIN item_bodies ON hash = body_hash WHERE list_key = ? ORDER BY item_key`),
     getItem: db.prepare<ItemRow, [string, string]>(
       `SELECT item_key, resource_version, json, checksum FROM list_items
-       WHERE list_key = ? AND item_key = ?`),
-    insertItem: db.prepare<null, [string, string, string, string, number]>(
-      `INSERT OR REPLACE INTO list_items (list_key, item_key, resource_version, json, checksum)
-       VALUES (?, ?, ?, ?, ?)`),
-    // One statement, so "no-op unless the list is cached" costs no extra round trip.
-    upsertItem: db.prepare<null, [string, string, string, string, number]>(
-      `INSERT INTO list_items (list_key, item_key, resource_version, json, checksum)
+       LEFT JOIN item_bodies ON hash = body_hash WHERE list_key = ? AND item_key = ?`),
+    putBody: db.prepare<null, [Uint8Array, string]>(
+      "INSERT INTO item_bodies (hash, json) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING"),
+    // Not REPLACE: its delete would not fire the trigger that frees the old body.
+    insertItem: db.prepare<null, [string, string, string, Uint8Array, number]>(
+      `INSERT INTO list_items (list_key, item_key, resource_version, body_hash, checksum)
+       VALUES (?1, ?2, ?3, ?4, ?5)
+       ON CONFLICT (list_key, item_key) DO UPDATE SET
+         resource_version = excluded.resource_version, body_hash = excluded.body_hash,
+         checksum = excluded.checksum`),
+    // One statement each, so "no-op unless the list is cached" costs no extra round trip and
+    // leaves no body that no row names.
+    putBodyIfListed: db.prepare<null, [Uint8Array, string, string]>(
+      `INSERT INTO item_bodies (hash, json) SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM lists WHERE key = ?3)
+       ON CONFLICT (hash) DO NOTHING`),
+    upsertItem: db.prepare<null, [string, string, string, Uint8Array, number]>(
+      `INSERT INTO list_items (list_key, item_key, resource_version, body_hash, checksum)
        SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM lists WHERE key = ?1)
        ON CONFLICT (list_key, item_key) DO UPDATE SET
-         resource_version = excluded.resource_version, json = excluded.json,
+         resource_version = excluded.resource_version, body_hash = excluded.body_hash,
          checksum = excluded.checksum`),
     deleteItem: db.prepare<null, [string, string]>(
       "DELETE FROM list_items WHERE list_key = ? AND item_key = ?"),
@@ -92,6 +104,17 @@ export function prepareStatements(db: Database) {
 }
 
 export type Statements = ReturnType<typeof prepareStatements>;
+
+/**
+ * What names an item's JSON in \`item_bodies\`: SHA-256, so two different bodies never share a
+ * row (a shared row would hand one partition another's object).
+ *
+ * @example
+ * sql.putBody.run(bodyHash(item.json), item.json);
+ */
+export function bodyHash(json: string): Uint8Array {
+  return hash("sha256", json, "buffer");
+}
 
 /**
  * The checksum stored beside an item row.

@@ -5,7 +5,7 @@ import type { Logger } from "../log.ts";
 import { parseListMeta, serializeListMeta } from "./meta.ts";
 import { checksumFields } from "./record.ts";
 import { isDamagedDatabase, openCacheDatabase } from "./sqlite-schema.ts";
-import { checkedItem, itemChecksum, prepareStatements, type Statements } from "./sqlite-statements.ts";
+import { bodyHash, checkedItem, itemChecksum, prepareStatements, type Statements } from "./sqlite-statements.ts";
 import { evictOldest, removePartitions } from "./sqlite-budget.ts";
 import { checkIntegrityInBackground, type IntegrityVerdict } from "./sqlite-check.ts";
 import { markCleanStop, takeCleanStop } from "./clean-stop.ts";
@@ -13,7 +13,7 @@ import type { CacheStore, ListItem, ListMeta, StoredList, StoredObject, UsageOpt
 
 /** Opens DIR/cache.db, replacing it with an empty one when it is damaged: it is only a cache. */
 function openDatabase(path: string, log: Logger): Database {
-  const db = openCacheDatabase(path);
+  const db = openCacheDatabase(path, log);
   if (db) return db;
   return replaceDamaged(path, log, "not a usable database");
 }
@@ -21,7 +21,7 @@ function openDatabase(path: string, log: Logger): Database {
 function replaceDamaged(path: string, log: Logger, why: string): Database {
   log.warn("cache database is damaged, starting with an empty cache", { path, why });
   for (const suffix of ["", "-wal", "-shm"]) rmSync(path + suffix, { force: true });
-  const fresh = openCacheDatabase(path);
+  const fresh = openCacheDatabase(path, log);
   if (fresh === undefined) throw new Error(`cannot create a usable cache database at ${path}`);
   return fresh;
 }
@@ -40,11 +40,18 @@ function connect(db: Database) {
       for (const item of items) {
         const checksum = itemChecksum(key, item);
         if (stored.get(item.key) !== checksum) {
-          sql.insertItem.run(key, item.key, item.resourceVersion, item.json, checksum);
+          const body = bodyHash(item.json);
+          sql.putBody.run(body, item.json);
+          sql.insertItem.run(key, item.key, item.resourceVersion, body, checksum);
         }
         stored.delete(item.key);
       }
       for (const gone of stored.keys()) sql.deleteItem.run(key, gone);
+    }),
+    upsertItem: db.transaction((listKey: string, item: ListItem) => {
+      const body = bodyHash(item.json);
+      sql.putBodyIfListed.run(body, item.json, listKey);
+      sql.upsertItem.run(listKey, item.key, item.resourceVersion, body, itemChecksum(listKey, item));
     }),
     inTransaction: db.transaction((writes: () => void) => writes()),
     removeList: db.transaction((key: string) => {
@@ -63,7 +70,8 @@ function finalizeAll(sql: Statements): void {
 
 /**
  * The default backend: DIR/cache.db in WAL mode. Lists are stored one row per item, so a
- * watch event upserts or deletes one row whatever the size of the list.
+ * watch event upserts or deletes one row whatever the size of the list; an item's JSON is
+ * stored once however many partitions list it (see sqlite-schema.ts).
  *
  * Every row carries a CRC-32 of its contents. A row that fails it, or whose metadata does not
  * parse, is deleted and logged, never returned. One bad item drops its whole list: serving a
@@ -176,9 +184,7 @@ export class SqliteStore implements CacheStore {
   }
 
   upsertListItem(listKey: string, item: ListItem): void {
-    const { key, resourceVersion, json } = item;
-    this.guarded(() =>
-      this.connection.sql.upsertItem.run(listKey, key, resourceVersion, json, itemChecksum(listKey, item)));
+    this.guarded(() => this.connection.upsertItem(listKey, item));
   }
 
   deleteListItem(listKey: string, itemKey: string): void {

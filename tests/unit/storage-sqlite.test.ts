@@ -38,7 +38,8 @@ describe("SqliteStore on disk", () => {
     const db = new Database(dbPath());
     try {
       db.run(`CREATE TABLE written (item_key TEXT);
-        CREATE TRIGGER record_write AFTER INSERT ON list_items BEGIN INSERT INTO written VALUES (new.item_key); END;`);
+        CREATE TRIGGER record_insert AFTER INSERT ON list_items BEGIN INSERT INTO written VALUES (new.item_key); END;
+        CREATE TRIGGER record_update AFTER UPDATE ON list_items BEGIN INSERT INTO written VALUES (new.item_key); END;`);
       store.putList("l", META, [configMap("ns/a", "1"), configMap("ns/b", "5"), configMap("ns/d", "6")]);
       expect(db.query("SELECT item_key FROM written ORDER BY item_key").values()).toEqual([["ns/b"], ["ns/d"]]);
       expect(db.query("SELECT item_key FROM list_items WHERE list_key = 'l' ORDER BY item_key").values())

@@ -36,9 +36,10 @@ const corruptSqlite: StoreBackend["corrupt"] = {
     }),
   listItem: (dir, listKey, itemKey) =>
     withDatabase(dir, (db) => {
-      const where = "WHERE list_key = ? AND item_key = ?";
-      const row = db.query<{ json: string }, [string, string]>(`SELECT json FROM list_items ${where}`).get(listKey, itemKey);
-      db.query(`UPDATE list_items SET json = ? ${where}`).run(alter(row!.json), listKey, itemKey);
+      const row = db.query<{ hash: Uint8Array; json: string }, [string, string]>(
+        "SELECT hash, json FROM list_items JOIN item_bodies ON hash = body_hash WHERE list_key = ? AND item_key = ?",
+      ).get(listKey, itemKey);
+      db.query("UPDATE item_bodies SET json = ? WHERE hash = ?").run(alter(row!.json), row!.hash);
     }),
   listMeta: (dir, listKey) =>
     withDatabase(dir, (db) => {
