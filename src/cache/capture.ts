@@ -11,6 +11,7 @@ import type { Confirmations } from "./confirmations.ts";
 import { splitListAnswer } from "./list-forms.ts";
 import { PageJoiner } from "./list-pages.ts";
 import type { CachePlan } from "./plan.ts";
+import { discoveredResources, type ServedResources } from "./served-resources.ts";
 import type { BodySink, ListHealer } from "./request-cache.ts";
 import { compareResourceVersions } from "./resource-version.ts";
 import type { StaleLists } from "./stale-lists.ts";
@@ -34,6 +35,7 @@ export interface CaptureDeps {
   store: CacheStore;
   stale: StaleLists;
   confirmations: Confirmations;
+  served: ServedResources;
   metrics: Metrics;
   log: Logger;
   heal?: ListHealer;
@@ -57,7 +59,10 @@ export class CacheCapture {
     if (status === 404 && plan.kind !== "watch") {
       // The object is gone, or the resource no longer served (a CRD removed): never serve the old copy.
       const key = plan.key;
-      setImmediate(() => this.deps.confirmations.markGone(key));
+      setImmediate(() => {
+        this.deps.confirmations.markGone(key);
+        this.noteNotServed(plan);
+      });
       return undefined;
     }
     if (status !== 200) return undefined;
@@ -78,6 +83,17 @@ export class CacheCapture {
     const contentType = headers.get("content-type") ?? "application/json";
     return wholeBody(MAX_TOKEN_ANSWER_BYTES, (body) =>
       storeTokenAnswer(this.deps.store, key, contentType, body, Date.now(), this.deps.log));
+  }
+
+  /**
+   * A 404 for a collection LIST (never for a namespace that does not exist: that LIST answers
+   * empty) or for a group version's discovery: the cloud no longer serves the resource(s).
+   */
+  private noteNotServed(plan: CachePlan): void {
+    const { served, confirmations } = this.deps;
+    if (plan.kind === "list" && plan.apiResource !== undefined) served.resourceGone(plan.apiResource);
+    else if (plan.discoveredGroupVersion === undefined || served.discoveryAnswered(plan.discoveredGroupVersion, []) === 0) return;
+    confirmations.forgetRecent();
   }
 
   /** A write to the list `key` failed: it may now lack an event. */
@@ -107,6 +123,10 @@ export class CacheCapture {
       if (plan.continueToken !== undefined) return;
       this.deps.store.putObject(key, { contentType, body });
       this.deps.confirmations.confirm(key);
+      const resources = plan.discoveredGroupVersion && discoveredResources(new TextDecoder().decode(body));
+      if (resources && this.deps.served.discoveryAnswered(plan.discoveredGroupVersion!, resources) > 0) {
+        this.deps.confirmations.forgetRecent();
+      }
     } catch (error) {
       this.deps.log.warn("cache write failed", { error: (error as Error).message });
     }

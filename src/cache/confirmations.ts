@@ -51,13 +51,24 @@ export class Confirmations {
 
   /**
    * The cloud answered 404 for a cached entry: it is not served offline until the cloud confirms
-   * it again. A 404 for what was never cached writes nothing.
+   * it again, and what it held is deleted (only the small mark stays, counted in the budget and
+   * removed with its partition). A 404 for what was never cached writes nothing.
    */
   markGone(entryKey: string): void {
     const identity = identityOf(entryKey);
     if (identity === undefined || this.read(entryKey) === undefined) return;
     this.recorded.delete(entryKey);
     this.write(identity, entryKey, JSON.stringify({ goneAt: this.now() }));
+    this.store.deleteObject(entryKey);
+    this.store.deleteList(entryKey);
+  }
+
+  /**
+   * The next confirmation of every entry is written, even within the granularity: after the
+   * cloud said a resource is gone, an entry it answers again must read as confirmed after that.
+   */
+  forgetRecent(): void {
+    this.recorded.clear();
   }
 
   isGone(entryKey: string): boolean {
@@ -66,8 +77,14 @@ export class Confirmations {
 
   /** Whole seconds since the last confirmation; undefined for an entry confirmed before times were kept. */
   ageSeconds(entryKey: string): number | undefined {
+    const at = this.confirmedAt(entryKey);
+    return at === undefined ? undefined : Math.max(0, Math.floor((this.now() - at) / 1000));
+  }
+
+  /** When the cloud last confirmed the entry (ms since the epoch); undefined when unknown or gone. */
+  confirmedAt(entryKey: string): number | undefined {
     const at = Number(this.read(entryKey) ?? NaN);
-    return Number.isFinite(at) ? Math.max(0, Math.floor((this.now() - at) / 1000)) : undefined;
+    return Number.isFinite(at) ? at : undefined;
   }
 
   /** The recorded text: a confirmation time in ms, or `{"goneAt":ms}`. */

@@ -9,6 +9,7 @@ import type { CacheStore } from "../storage/types.ts";
 import { CacheCapture } from "./capture.ts";
 import { Confirmations } from "./confirmations.ts";
 import { OfflineAnswers } from "./offline.ts";
+import { ServedResources } from "./served-resources.ts";
 import { planRequest, planWithBody, type CachePlan } from "./plan.ts";
 import type { BodySink, CacheRequest, ListHealer, RequestCache } from "./request-cache.ts";
 import { isStaleMarker, StaleLists } from "./stale-lists.ts";
@@ -27,12 +28,13 @@ export class CacheManager implements RequestCache<CachePlan> {
   private readonly offline: OfflineAnswers;
 
   constructor(deps: { store: CacheStore; metrics: Metrics; log: Logger; heal?: ListHealer }) {
-    // Capturing records when the cloud confirmed each entry and which lists miss changes;
-    // offline answers tell both.
+    // Capturing records when the cloud confirmed each entry, which lists miss changes and which
+    // resources it no longer serves; offline answers go by all three.
     const confirmations = new Confirmations(deps.store);
     const stale = new StaleLists(deps.store);
-    this.capture = new CacheCapture({ ...deps, confirmations, stale });
-    this.offline = new OfflineAnswers({ ...deps, confirmations, stale });
+    const served = new ServedResources(deps.store);
+    this.capture = new CacheCapture({ ...deps, confirmations, stale, served });
+    this.offline = new OfflineAnswers({ ...deps, confirmations, stale, served });
   }
 
   plan(request: CacheRequest): CachePlan {

@@ -12,6 +12,7 @@ import type { CachePlan } from "./plan.ts";
 import { isLaterVersion } from "./resource-version.ts";
 import type { Confirmations } from "./confirmations.ts";
 import { narrowBroaderList } from "./selectors/broader-answer.ts";
+import type { ServedResources } from "./served-resources.ts";
 import type { StaleLists } from "./stale-lists.ts";
 import { refreshAges } from "./table-age.ts";
 import { storedTokenAnswer } from "./token-answers.ts";
@@ -27,7 +28,9 @@ export class OfflineAnswers {
   /** Resources with a cache age reported since the cloud was last reachable. */
   private readonly agedResources = new Set<string>();
 
-  constructor(private readonly deps: { store: CacheStore; metrics: Metrics; confirmations: Confirmations; stale: StaleLists }) {}
+  constructor(private readonly deps: {
+    store: CacheStore; metrics: Metrics; confirmations: Confirmations; stale: StaleLists; served: ServedResources;
+  }) {}
 
   answer(plan: CachePlan, signal: AbortSignal): Response {
     const { store } = this.deps;
@@ -46,24 +49,46 @@ export class OfflineAnswers {
       const { confirmations } = this.deps;
       // Entries the cloud answered 404 for since they were stored are not answers any more.
       if (confirmations.isGone(plan.key)) return this.refusal("lite-apiserver: the cloud kube-apiserver is unreachable and answered 404 for this when it was last asked");
-      const list = plan.kind === "list" ? store.getList(plan.key) : undefined;
+      const usable = this.usableEntries(plan);
+      const own = usable(plan.key);
+      if (!own) this.dropEntry(plan.key);
+      const list = own && plan.kind === "list" ? store.getList(plan.key) : undefined;
       if (list) return this.listHit(plan, plan.key, list);
-      const object = store.getObject(plan.key);
+      const object = own ? store.getObject(plan.key) : undefined;
       const collection = plan.collection?.();
-      const fromCollection = collection && !confirmations.isGone(collection.listKey) && this.fromCollection(plan, collection, object);
+      const fromCollection = collection && usable(collection.listKey) && this.fromCollection(plan, collection, object);
       if (fromCollection) return fromCollection;
       if (object) return this.hit(plan, plan.key, object.body, object.contentType);
-      const narrowed = plan.narrowing && narrowBroaderList(store, plan.narrowing, (key) => !confirmations.isGone(key));
+      const narrowed = plan.narrowing && narrowBroaderList(store, plan.narrowing, usable);
       if (narrowed instanceof Response) return narrowed;
       if (narrowed) return this.listHit(plan, narrowed.key, narrowed.list);
       const jsonKey = plan.jsonKey?.();
-      const jsonList = jsonKey !== undefined && plan.kind === "list" ? store.getList(jsonKey) : undefined;
+      const jsonUsable = jsonKey !== undefined && usable(jsonKey);
+      const jsonList = jsonUsable && plan.kind === "list" ? store.getList(jsonKey) : undefined;
       if (jsonList) return this.listHit(plan, jsonKey!, jsonList);
-      const jsonObject = jsonKey === undefined ? undefined : store.getObject(jsonKey);
+      const jsonObject = jsonUsable ? store.getObject(jsonKey) : undefined;
       if (jsonObject) return this.hit(plan, jsonKey!, jsonObject.body, jsonObject.contentType);
+      if (!own) return this.refusal("lite-apiserver: the cloud kube-apiserver is unreachable and said it no longer serves this resource when last asked");
     }
     const what = plan.kind === "none" ? "this request needs the cloud" : "this answer was never cached for this caller";
     return this.refusal(`lite-apiserver: the cloud kube-apiserver is unreachable and ${what}`);
+  }
+
+  /**
+   * Which cached entries may answer for the plan: not answered 404 since, and, when the cloud
+   * said it no longer serves the plan's resource (a CRD removed), confirmed after it said so.
+   */
+  private usableEntries(plan: CachePlan): (key: string) => boolean {
+    const { confirmations, served } = this.deps;
+    const removedAt = plan.apiResource === undefined ? undefined : served.removedAt(plan.apiResource);
+    return (key) => !confirmations.isGone(key) &&
+      (removedAt === undefined || (confirmations.confirmedAt(key) ?? -Infinity) >= removedAt);
+  }
+
+  /** An entry of objects that are gone with their resource: it only takes space. */
+  private dropEntry(key: string): void {
+    this.deps.store.deleteList(key);
+    this.deps.store.deleteObject(key);
   }
 
   /** The cloud answers again: held watches end, so their callers re-watch it. */

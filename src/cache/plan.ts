@@ -14,6 +14,10 @@ export interface CachePlan {
   form: ResponseForm;
   /** `resource[.group]`, or "discovery": the label of the cache age metric. */
   resource?: string;
+  /** For an object, LIST or watch: `group/version/resource` ("" group for core), as served-resources.ts names it. */
+  apiResource?: string;
+  /** For the discovery of one group version (`/apis/<g>/<v>`, `/api/v1`): `group/version`. */
+  discoveredGroupVersion?: string;
   /** Where the answer is stored (object, list, discovery), or the list a watch keeps current. */
   key: string | undefined;
   /** The `continue` token of a paginated LIST request. */
@@ -90,6 +94,8 @@ export function planRequest(request: CacheRequest): CachePlan {
     jsonKey: form === "protobuf-or-json" && kind !== "watch" ? () => cacheKey(partition, info, url, "json") : undefined,
     narrowing: kind === "list" ? () => planListNarrowing(partition, info, url, form) : undefined,
     resource: kind === "discovery" ? "discovery" : info.apiGroup === "" ? info.resource : `${info.resource}.${info.apiGroup}`,
+    apiResource: kind === "discovery" ? undefined : `${info.apiGroup}/${info.apiVersion}/${info.resource}`,
+    discoveredGroupVersion: kind === "discovery" ? groupVersionOfDiscovery(url) : undefined,
     kind,
     form,
     key: kind === "watch" ? watchListKey(partition, info, url, form) : cacheKey(partition, info, url, form),
@@ -99,6 +105,14 @@ export function planRequest(request: CacheRequest): CachePlan {
     continueToken: url.searchParams.get("continue") || undefined,
     timeoutSeconds: timeout !== null && /^\d+$/.test(timeout) ? Number(timeout) : undefined,
   };
+}
+
+/** `/apis/<g>/<v>` → `g/v`, `/api/<v>` → `/v`; undefined for every other discovery path. */
+function groupVersionOfDiscovery(url: URL): string | undefined {
+  const parts = url.pathname.split("/").filter((part) => part !== "");
+  if (parts[0] === "apis" && parts.length === 3) return `${parts[1]}/${parts[2]}`;
+  if (parts[0] === "api" && parts.length === 2) return `/${parts[1]}`;
+  return undefined;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { CacheCapture } from "../../src/cache/capture.ts";
 import { Confirmations } from "../../src/cache/confirmations.ts";
+import { ServedResources } from "../../src/cache/served-resources.ts";
 import { StaleLists } from "../../src/cache/stale-lists.ts";
 import { createMetrics } from "../../src/metrics/metrics.ts";
 import { MemoryStore } from "../../src/storage/memory.ts";
@@ -9,7 +10,7 @@ import { captureLog } from "../helpers/storage.ts";
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 const plan = { kind: "object" as const, form: "json" as const, key: "k", continueToken: undefined, timeoutSeconds: undefined, partition: "anonymous" };
 const capture = (store: MemoryStore, log = captureLog().log) =>
-  new CacheCapture({ store, metrics: createMetrics(), log, confirmations: new Confirmations(store), stale: new StaleLists(store) });
+  new CacheCapture({ store, metrics: createMetrics(), log, confirmations: new Confirmations(store), stale: new StaleLists(store), served: new ServedResources(store) });
 const gzipHeaders = new Headers({ "content-type": "application/json", "content-encoding": "gzip" });
 
 describe("CacheCapture of gzip answers", () => {

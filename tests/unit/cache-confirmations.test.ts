@@ -50,9 +50,12 @@ describe("Confirmations", () => {
     confirmations.markGone(never);
     expect(confirmations.isGone(never)).toBe(false);
     expect(store.hasList(JSON.stringify(["cn:system:node:edge-1", "confirmed-at"]))).toBe(false);
+    store.putObject(KEY, { contentType: "application/json", body: new TextEncoder().encode("{}") });
     confirmations.confirm(KEY);
     confirmations.markGone(KEY);
     expect(confirmations.isGone(KEY)).toBe(true);
+    // What the entry held is deleted: only the mark stays.
+    expect(store.getObject(KEY)).toBeUndefined();
     expect(confirmations.ageSeconds(KEY)).toBeUndefined();
     confirmations.confirm(KEY);
     expect(confirmations.isGone(KEY)).toBe(false);
