@@ -80,8 +80,20 @@ export async function startLite(options: {
   readyStatus?: number;
   port?: number;
 }): Promise<Target> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startLiteOnce(options);
+    } catch (error) {
+      // A port freePort() found free can be taken before lite-apiserver binds it (other programs' outgoing connections).
+      if (options.port !== undefined || attempt === 3 || !(error as Error).message.includes("cannot listen")) throw error;
+    }
+  }
+}
+
+async function startLiteOnce(options: Parameters<typeof startLite>[0]): Promise<Target> {
   const port = options.port ?? (await freePort());
-  const adminPort = await freePort();
+  let adminPort = await freePort();
+  while (adminPort === port) adminPort = await freePort();
   mkdirSync(options.setup.dir, { recursive: true });
   const configFile = join(options.setup.dir, `lite-${options.build}-${port}.toml`);
   writeFileSync(configFile, liteConfig(options.setup, { port, adminPort, backend: options.backend, cacheDir: options.cacheDir }));

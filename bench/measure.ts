@@ -20,6 +20,8 @@ export interface Scenario {
   label: string;
   path: string;
   concurrency: number;
+  /** The HTTP/2 load generator's executable, for a scenario whose callers speak HTTP/2; HTTP/1.1 otherwise. */
+  h2Loadgen?: string;
 }
 
 /** A load result with the server-side CPU time it cost, the robust figure on a busy machine. */
@@ -58,7 +60,8 @@ export async function measureLoad(target: Target, scenario: Scenario, client: Cl
   const cpuOf = (pids: number[]) => pids.reduce((total, pid) => total + cpuMs(pid), 0);
   const targetPids = target.pid === undefined ? [] : [target.pid];
   const [targetBefore, upstreamBefore] = [cpuOf(targetPids), cpuOf(upstreamPids)];
-  const result = JSON.parse(await runPinned(`loadgen ${scenario.key} ${target.key}`, LOAD_CPU, [process.execPath, LOADGEN, JSON.stringify(job)], timeout)) as LoadResult;
+  const argv = scenario.h2Loadgen ? [scenario.h2Loadgen, JSON.stringify(job)] : [process.execPath, LOADGEN, JSON.stringify(job)];
+  const result = JSON.parse(await runPinned(`loadgen ${scenario.key} ${target.key}`, LOAD_CPU, argv, timeout)) as LoadResult;
   const [targetUsed, upstreamUsed] = [cpuOf(targetPids) - targetBefore, cpuOf(upstreamPids) - upstreamBefore];
   if (result.requests === 0) throw new Error(`${target.label} ${scenario.label}: no request completed`);
   const perRequest = (ms: number, pids: number[]) => (pids.length === 0 ? Number.NaN : (ms * 1000) / result.totalRequests);

@@ -3,7 +3,7 @@
  * TLS termination asking for client certs (`ssl_verify_client optional`), `map $ssl_client_s_dn`
  * choosing the client cert presented upstream, one keep-alive upstream pool per identity (so a
  * connection made with one cert never carries another caller's request), and `proxy_buffering off`
- * so watches stream. One process (`master_process off`), so its PID is the one measured.
+ * so watches stream. It speaks HTTP/2 to callers that offer it (ALPN), as lite-apiserver does. One process (`master_process off`), so its PID is the one measured.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -63,7 +63,7 @@ export function nginxConfig(setup: ProxySetup, port: number): string {
     ...ids.flatMap((id) => pool(`pool_${id.name}`)),
     ...pool("pool_anonymous"),
     "  server {",
-    `    listen 127.0.0.1:${port} ssl;`,
+    `    listen 127.0.0.1:${port} ssl http2;`,
     `    ssl_certificate ${setup.front.certFile};`,
     `    ssl_certificate_key ${setup.front.keyFile};`,
     `    ssl_client_certificate ${setup.clientCaFile};`,

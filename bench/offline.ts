@@ -1,8 +1,8 @@
 /**
- * Offline: lite-apiserver answering from its cache with the upstream stopped, one instance per
+ * Offline: lite-apiserver answering from its cache with the upstream cut off, one instance per
  * cache backend. Each caches the small GET and the 500 KB LIST while the upstream is up; then the
- * upstream process is stopped and the same requests are measured, every answer expected to carry
- * `X-Lite-Apiserver-Cache: hit`.
+ * upstream is cut off (`stopUpstream`; bench/run.ts black-holes it) and the same requests are
+ * measured, every answer expected to carry `X-Lite-Apiserver-Cache: hit`.
  */
 import { join } from "node:path";
 import { readIdentity, type ClientIdentity } from "./client-identity.ts";

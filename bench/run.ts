@@ -16,6 +16,7 @@ import { parseArgs } from "node:util";
 import { readIdentity, type ClientIdentity } from "./client-identity.ts";
 import { footprintFigures, loadFigures, watchApplyFigures, watchFigures } from "./figures.ts";
 import { measureFootprint, type FootprintRounds } from "./footprint.ts";
+import { buildH2Loadgen } from "./h2-loadgen.ts";
 import { BINARY, ROOT, startLite, type LiteBuild } from "./lite.ts";
 import { describeMachine } from "./machine.ts";
 import { LOAD_CPU, measureLoad, measureWatch, runRounds, SERVER_CPU, type Durations, type Measured, type RoundResults, type Scenario } from "./measure.ts";
@@ -115,6 +116,14 @@ async function main(): Promise<void> {
 
     log("online: GET c=1, GET c=32, LIST c=8 (unchanged, and changing)");
     const online = await runRounds({ targets, scenarios: ONLINE, rounds: ROUNDS, measure: (t, s) => measureLoad(t, s, client, DURATIONS, [upstream.started.pid]), log });
+    const h2 = buildH2Loadgen(scratch);
+    if (h2.path) {
+      log("online: GET c=32 from HTTP/2 callers (proxies only: the fake upstream speaks HTTP/1.1)");
+      const scenario: Scenario = { key: "get-c32-h2", label: "GET 2 KB c=32, HTTP/2 callers", path: SMALL_PATH, concurrency: 32, h2Loadgen: h2.path };
+      Object.assign(online, await runRounds({ targets: proxies, scenarios: [scenario], rounds: ROUNDS, measure: (t, s) => measureLoad(t, s, client, DURATIONS, [upstream.started.pid]), log }));
+    } else {
+      log(`online: HTTP/2 callers ${h2.skipped}`);
+    }
     log("online: watch event latency");
     const watchRounds = await runRounds({ targets, scenarios: [{ key: "watch" }], rounds: ROUNDS, measure: (t) => measureWatch(t, WATCH_PATH, client, DURATIONS), log });
     for (const target of targets) memory[target.key]!.peakMb = rssMb(target.pid, "VmHWM");
@@ -127,11 +136,14 @@ async function main(): Promise<void> {
     const applyJob: WatchApplyJob = { backends: ["sqlite", "file"], sizes: [100, 1_000, 10_000], rounds: ROUNDS, events: { sqlite: 1000, file: 40 } };
     const watchApply = JSON.parse(await runPinned("watch-apply", SERVER_CPU, [process.execPath, join(ROOT, "bench", "watch-apply.ts"), JSON.stringify(applyJob)], 300_000)) as WatchApplyResult;
 
-    log(`offline (${primary}): sqlite and file backends, upstream stopped`);
+    log(`offline (${primary}): sqlite and file backends, upstream black-holed`);
     const offline = await measureOffline({
       build: primary, setup, client, backends: ["sqlite", "file"], scenarios: ONLINE.slice(0, 3), rounds: ROUNDS, durations: DURATIONS,
-      stopUpstream: () => upstream.started.stop(), log,
+      // Black-holed, not stopped: connections stay open and nothing answers, as on a cut link. A stopped
+      // process refuses at once, which hid what a black hole cost the old front (bench/README.md).
+      stopUpstream: async () => void process.kill(upstream.started.pid, "SIGSTOP"), log,
     });
+    process.kill(upstream.started.pid, "SIGCONT");
 
     let realResults: RoundResults<Measured> | undefined;
     let realSkipped: string | undefined = "not run (pass --real)";

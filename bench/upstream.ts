@@ -34,7 +34,11 @@ export interface UpstreamOptions {
   watchEveryMs: number;
 }
 
-export const SMALL_PATH = "/api/v1/namespaces/bench/configmaps/small";
+/**
+ * In a namespace of its own: the LIST of "bench" does not hold it, and a cache that knows a newer
+ * LIST of a namespace rightly answers 404 for an object that LIST lacks.
+ */
+export const SMALL_PATH = "/api/v1/namespaces/single/configmaps/small";
 export const LIST_PATH = "/api/v1/namespaces/bench/configmaps";
 export const WATCH_PATH = "/api/v1/namespaces/bench/configmaps?watch=true&allowWatchBookmarks=true";
 /** The same LIST as LIST_PATH in another namespace, with a new resourceVersion on every answer. */
@@ -55,7 +59,7 @@ const statusBody = (code: number, reason: string) =>
  * const { port, close } = await startUpstream(options);
  */
 export async function startUpstream(options: UpstreamOptions): Promise<{ port: number; close(): void }> {
-  const small = json(configMap("bench", "small", 42));
+  const small = json(configMap("single", "small", 42));
   const list = listBody("bench", options.listItems);
   const changing = changingList("churn", options.listItems);
   let footprintList: Buffer | undefined;
