@@ -67,54 +67,7 @@ for port in "$ETCD_PORT" "$ETCD_PEER_PORT" "$KUBE_PORT"; do
 done
 
 # ---------------------------------------------------------------- PKI
-# Kept across restarts of the same DIR so kubeconfigs and configs already handed out stay valid.
-# Args: name subject extendedKeyUsage [subjectAltName]; signs with the cluster CA.
-issue_cert() {
-  local name=$1 subject=$2 usage=$3 san=${4:-}
-  local ext="$PKI/$name.ext"
-  {
-    echo "basicConstraints=critical,CA:FALSE"
-    echo "keyUsage=critical,digitalSignature,keyEncipherment"
-    echo "extendedKeyUsage=$usage"
-    [[ -z "$san" ]] || echo "subjectAltName=$san"
-  } >"$ext"
-  openssl req -new -nodes -newkey rsa:2048 -keyout "$PKI/$name.key" -subj "$subject" \
-    -out "$PKI/$name.csr" 2>/dev/null
-  openssl x509 -req -in "$PKI/$name.csr" -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" -CAcreateserial \
-    -days 825 -sha256 -extfile "$ext" -out "$PKI/$name.crt" 2>/dev/null
-  rm -f "$PKI/$name.csr" "$ext"
-}
-
-if [[ ! -f "$PKI/ca.crt" ]]; then
-  log "generating the PKI in $PKI"
-  rm -rf "$PKI" && mkdir -p "$PKI" && chmod 700 "$PKI"
-  openssl req -x509 -new -nodes -newkey rsa:2048 -keyout "$PKI/ca.key" -out "$PKI/ca.crt" \
-    -days 3650 -sha256 -subj "/CN=lite-apiserver-e2e-ca" \
-    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
-  issue_cert kube-apiserver "/CN=kube-apiserver" serverAuth \
-    "IP:127.0.0.1,DNS:localhost,IP:10.0.0.1,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc"
-  issue_cert lite-server "/CN=lite-apiserver" serverAuth "IP:127.0.0.1,DNS:localhost"
-  issue_cert admin "/O=system:masters/CN=admin" clientAuth
-  issue_cert node "/O=system:nodes/CN=system:node:edge-1" clientAuth
-  # Same layout as kubelet's kubelet-client-current.pem: the cert, then its key.
-  cat "$PKI/node.crt" "$PKI/node.key" >"$PKI/node.pem"
-  # Claims the node's name but is self-signed, so neither server may trust it.
-  openssl req -x509 -new -nodes -newkey rsa:2048 -keyout "$PKI/forged.key" -out "$PKI/forged.crt" \
-    -days 825 -sha256 -subj "/O=system:nodes/CN=system:node:edge-1" \
-    -addext "extendedKeyUsage=clientAuth" 2>/dev/null
-  openssl genrsa -out "$PKI/sa.key" 2048 2>/dev/null
-  openssl rsa -in "$PKI/sa.key" -pubout -out "$PKI/sa.pub" 2>/dev/null
-  openssl rand -hex 16 >"$DIR/token"
-  chmod 600 "$PKI"/*.key "$PKI/node.pem" "$DIR/token"
-fi
-# Added after the first PKI layout; issued into an older DIR too. kube-proxy's own identity (the
-# bootstrap role system:node-proxier is bound to it), and the apiserver's client cert for kubelets.
-if [[ ! -f "$PKI/kube-proxy.pem" ]]; then
-  issue_cert kube-proxy "/CN=system:kube-proxy" clientAuth
-  cat "$PKI/kube-proxy.crt" "$PKI/kube-proxy.key" >"$PKI/kube-proxy.pem"
-  issue_cert apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" clientAuth
-  chmod 600 "$PKI"/*.key "$PKI/kube-proxy.pem"
-fi
+source "$SCRIPTS_DIR/kube-pki.sh"
 # kube-apiserver reaches kubelets (exec, attach, port-forward, logs) only through this unix socket,
 # where the test node's tunnel (scripts/node-tunnel.ts) listens, as konnectivity does in production.
 NODE_TUNNEL_SOCKET="$DIR/node-tunnel.sock"
@@ -210,49 +163,9 @@ apiserver_ready() {
 wait_until "$READY_TIMEOUT_S" kube-apiserver "$DIR/kube-apiserver.pid" apiserver_ready
 
 # ---------------------------------------------------------------- kubeconfigs
-# Args: file server [client-cert client-key | token TOKEN]
-write_kubeconfig() {
-  local file=$1 server=$2 user
-  case ${3:-} in
-    "") user="{}" ;;
-    token) user="
-    token: $4" ;;
-    *) user="
-    client-certificate: $3
-    client-key: $4" ;;
-  esac
-  cat >"$file" <<EOF
-apiVersion: v1
-kind: Config
-clusters:
-- name: lite-e2e
-  cluster:
-    server: $server
-    certificate-authority: $PKI/ca.crt
-users:
-- name: user
-  user: $user
-contexts:
-- name: lite-e2e
-  context:
-    cluster: lite-e2e
-    user: user
-current-context: lite-e2e
-EOF
-  chmod 600 "$file"
-}
 KUBE_URL="https://127.0.0.1:$KUBE_PORT"
 LITE_URL="https://127.0.0.1:$LITE_PORT"
-write_kubeconfig "$DIR/admin.kubeconfig" "$KUBE_URL" "$PKI/admin.crt" "$PKI/admin.key"
-write_kubeconfig "$DIR/node-direct.kubeconfig" "$KUBE_URL" "$PKI/node.crt" "$PKI/node.key"
-write_kubeconfig "$DIR/token-direct.kubeconfig" "$KUBE_URL" token "$TOKEN"
-write_kubeconfig "$DIR/anonymous-direct.kubeconfig" "$KUBE_URL"
-write_kubeconfig "$DIR/forged-direct.kubeconfig" "$KUBE_URL" "$PKI/forged.crt" "$PKI/forged.key"
-write_kubeconfig "$DIR/admin-via-lite.kubeconfig" "$LITE_URL" "$PKI/admin.crt" "$PKI/admin.key"
-write_kubeconfig "$DIR/node-via-lite.kubeconfig" "$LITE_URL" "$PKI/node.crt" "$PKI/node.key"
-write_kubeconfig "$DIR/token-via-lite.kubeconfig" "$LITE_URL" token "$TOKEN"
-write_kubeconfig "$DIR/anonymous-via-lite.kubeconfig" "$LITE_URL"
-write_kubeconfig "$DIR/forged-via-lite.kubeconfig" "$LITE_URL" "$PKI/forged.crt" "$PKI/forged.key"
+source "$SCRIPTS_DIR/kube-kubeconfigs.sh"
 
 # ---------------------------------------------------------------- RBAC
 # Readers of configmaps and of the e2e CRD group, but not of secrets: a 403 on secrets names the
@@ -297,38 +210,7 @@ json_str() { # A JSON string literal; its escapes are also valid in a TOML basic
   s=${s//\"/\\\"}
   printf '"%s"' "$s"
 }
-mkdir -p "$DIR/cache"
-cat >"$DIR/lite-apiserver.toml" <<EOF
-# Written by scripts/kube-up.sh for the cluster in this folder.
-[server]
-listen = [$(json_str "127.0.0.1:$LITE_PORT")]
-cert_file = $(json_str "$PKI/lite-server.crt")
-key_file = $(json_str "$PKI/lite-server.key")
-client_ca_file = $(json_str "$PKI/ca.crt")
-
-[upstream]
-servers = [$(json_str "$KUBE_URL")]
-ca_file = $(json_str "$PKI/ca.crt")
-
-[[identity]]
-cert_file = $(json_str "$PKI/node.pem")
-key_file = $(json_str "$PKI/node.pem")
-
-[[identity]]
-cert_file = $(json_str "$PKI/admin.crt")
-key_file = $(json_str "$PKI/admin.key")
-
-[[identity]]
-cert_file = $(json_str "$PKI/kube-proxy.pem")
-key_file = $(json_str "$PKI/kube-proxy.pem")
-
-[cache]
-dir = $(json_str "$DIR/cache")
-key_file = $(json_str "$DIR/cache.key")
-
-[admin]
-listen = $(json_str "127.0.0.1:$LITE_ADMIN_PORT")
-EOF
+source "$SCRIPTS_DIR/kube-lite-config.sh"
 
 # ---------------------------------------------------------------- cluster.json
 ETCD_PID=$(<"$DIR/etcd.pid")
