@@ -25,6 +25,8 @@ const ODD_PATHS = [
   "/apis/%ZZ/v1", "/api/v1/namespaces/h/configmaps?watch=true&timeoutSeconds=-1", "/api/v1/namespaces/h/configmaps?limit=abc&continue=%00",
   "//", "/api/v1/namespaces/h/configmaps/secret/../../..",
 ];
+/** Callers at once: enough to keep both cores busy while some of them drip or watch. */
+const CALLERS = 32;
 const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)]!;
 
 function vmHwm(pid: number): number {
@@ -68,7 +70,7 @@ async function randomRequest(port: number, callers: ReturnType<typeof callerTls>
   try {
     const response = await fetch(`https://127.0.0.1:${port}${path}`, {
       // A watch (endless lines here) is cut short: only what lite-apiserver does with it matters.
-      method, headers, tls: asNode ? callers[0] : callers[1], signal: AbortSignal.timeout(path.includes("watch") ? 300 : 3000),
+      method, headers, tls: asNode ? callers[0] : callers[1], signal: AbortSignal.timeout(path.includes("watch") ? 100 : 3000),
       body: method === "GET" || method === "HEAD" ? undefined : crypto.getRandomValues(new Uint8Array(256)),
     });
     const text = await response.text();
@@ -79,7 +81,7 @@ async function randomRequest(port: number, callers: ReturnType<typeof callerTls>
 }
 
 /**
- * Sends `requests` hostile requests, 16 at a time, then asks for the node's secret as other
+ * Sends `requests` hostile requests from 32 callers at once, then asks for the node's secret as other
  * callers with the cloud gone.
  *
  * @example
@@ -96,19 +98,27 @@ export async function runHostile(options: { pki: TestPki; dir: string; requests:
   let child: LiteChild = spawnLite(online, log);
   await firstAnswer(child, pki, "/version", 200);
   await (await fetch(`https://127.0.0.1:${proxyPort(child)}/api/v1/namespaces/h/configmaps/secret`, { tls: callers[0] })).text();
-  try {
+  /** Restarts a crashed child once, however many callers saw it gone. */
+  let restarting: Promise<void> | undefined;
+  const survive = () => restarting ??= (async () => {
+    figures.crashes += 1;
+    console.error(`torture: lite-apiserver crashed (exit ${child.proc.exitCode}):\n${child.logs().slice(-1500)}`);
+    child = spawnLite(online, log);
+    await firstAnswer(child, pki, "/version", 200);
+    restarting = undefined;
+  })();
+  /** One caller: request after request, so that a slow one (a drip, a watch) holds up no other. */
+  const caller = async () => {
     while (figures.requests < options.requests) {
+      figures.requests += 1;
       const port = proxyPort(child);
-      const batch = Array.from({ length: 16 }, () => (Math.random() < 0.1 ? rawAbuse(pki, port).then(() => false) : randomRequest(port, callers)));
-      for (const leaked of await Promise.all(batch)) if (leaked) figures.leaks += 1;
-      figures.requests += batch.length;
-      if (child.proc.exitCode !== null) {
-        figures.crashes += 1;
-        console.error(`torture: lite-apiserver crashed (exit ${child.proc.exitCode}):\n${child.logs().slice(-1500)}`);
-        child = spawnLite(online, log);
-        await firstAnswer(child, pki, "/version", 200);
-      }
+      const leaked = Math.random() < 0.1 ? await rawAbuse(pki, port).then(() => false) : await randomRequest(port, callers);
+      if (leaked) figures.leaks += 1;
+      if (child.proc.exitCode !== null) await survive();
     }
+  };
+  try {
+    await Promise.all(Array.from({ length: CALLERS }, caller));
     figures.rssPeakBytes = vmHwm(child.proc.pid);
   } finally {
     await kill(child, "SIGTERM");

@@ -6,7 +6,8 @@
 import { join } from "node:path";
 import type { FakeUpstream } from "../../tests/helpers/fake-upstream.ts";
 import type { TestPki } from "../../tests/helpers/lite.ts";
-import { callerTls, CLOSED_CLOUD, firstAnswer, kill, type LiteChild, proxyPort, spawnLite, writeLiteConfig } from "./lite.ts";
+import { startFaultRelay } from "./fault-relay.ts";
+import { callerTls, firstAnswer, kill, type LiteChild, proxyPort, spawnLite, writeLiteConfig } from "./lite.ts";
 
 const NS = "/api/v1/namespaces/edge/configmaps";
 const NAMES = 20;
@@ -22,10 +23,10 @@ export interface PowerCutFigures {
   hangs: number;
   /** Cycles where the LIST was cached before the cut and answered from the cache after it. */
   listsServed: number;
-  /** Start to first answer (online, after the cut), p99 ms. */
+  /** Start after the cut, the cloud gone, to the first answer from the cache, p99 ms. */
   restartP99Ms: number;
-  /** Start to first cache answer (offline), p99 ms. */
-  offlineP99Ms: number;
+  /** The cloud back to the first answer from it through the restarted process, p99 ms. */
+  reconnectP99Ms: number;
 }
 
 /** What identifies one state of a ConfigMap: its name, version and data. */
@@ -59,14 +60,15 @@ export async function runPowerCuts(options: {
 }): Promise<PowerCutFigures> {
   const { pki, dir, fake, backend } = options;
   const spec = { pki, dir, backend };
-  const online = writeLiteConfig({ ...spec, upstream: fake.url, name: "online" });
-  const offline = writeLiteConfig({ ...spec, upstream: CLOSED_CLOUD, name: "offline" });
+  // The cloud sits behind a relay: refusing, it cuts the node off without another start of lite-apiserver.
+  const link = await startFaultRelay(fake.port);
+  const config = writeLiteConfig({ ...spec, upstream: `https://127.0.0.1:${link.port}`, name: "power-cuts" });
   const log = join(dir, `lite-${backend}.log`);
   const states = new Set<string>();
   for (const cm of fake.configMaps.values()) states.add(stateOf(cm));
-  const figures: PowerCutFigures = { backend, cycles: 0, torn: 0, wrong: 0, hangs: 0, listsServed: 0, restartP99Ms: 0, offlineP99Ms: 0 };
+  const figures: PowerCutFigures = { backend, cycles: 0, torn: 0, wrong: 0, hangs: 0, listsServed: 0, restartP99Ms: 0, reconnectP99Ms: 0 };
   const restarts: number[] = [];
-  const offlineStarts: number[] = [];
+  const reconnects: number[] = [];
   const node = callerTls(pki, true);
   const anonymous = callerTls(pki, false);
   /** The answer's status and body; status 0 when none came within 10 s (a hang, counted). */
@@ -81,33 +83,14 @@ export async function runPowerCuts(options: {
     }
   };
 
-  for (let cycle = 0; cycle < options.cycles; cycle++) {
-    const child = spawnLite(online, log);
-    const stopChanges = startChanges(fake, states);
-    const started = await firstAnswer(child, pki, NS, 200);
-    if (started === undefined) throw new Error(`lite-apiserver (${backend}) did not answer:\n${child.logs().slice(-2000)}`);
-    restarts.push(started);
-    const list = JSON.parse((await through(child, NS, node)).text || "{}") as { metadata?: { resourceVersion?: string } };
-    // Relayed until the power cut ends it.
-    void fetch(`https://127.0.0.1:${proxyPort(child)}${NS}?watch=true&resourceVersion=${list.metadata?.resourceVersion ?? "0"}`, { tls: node })
-      .then((watch) => watch.body?.pipeTo(new WritableStream())).catch(() => {});
-    for (let i = 0; i < 3; i++) await through(child, `${NS}/cm-${i}`, node);
-    await Bun.sleep(100 + Math.random() * 1400);
-    await kill(child, "SIGKILL");
-    stopChanges();
-
-    const cut = spawnLite(offline, log);
-    const servedAt = await firstAnswer(cut, pki, NS, 200, 20_000);
-    if (servedAt !== undefined) {
-      offlineStarts.push(servedAt);
-      figures.listsServed += 1;
-    }
+  /** Every cached answer of the restarted `cut` (the cloud gone) parses, was the cloud's, and stays in its partition. */
+  const checkCachedAnswers = async (cut: LiteChild, listServed: boolean) => {
     const { text } = await through(cut, NS, node);
     try {
       const body = JSON.parse(text) as { items?: Parameters<typeof stateOf>[0][] };
       for (const item of body.items ?? []) if (!states.has(stateOf(item))) figures.wrong += 1;
     } catch {
-      if (servedAt !== undefined) figures.torn += 1;
+      if (listServed) figures.torn += 1;
     }
     for (let i = 0; i < NAMES; i++) {
       const answer = await through(cut, `${NS}/cm-${i}`, node);
@@ -120,10 +103,44 @@ export async function runPowerCuts(options: {
     }
     // The anonymous caller never asked for anything: nothing of the node's may reach it.
     if ((await through(cut, NS, anonymous)).status !== 503) figures.wrong += 1;
-    await kill(cut, "SIGKILL");
-    figures.cycles += 1;
+  };
+
+  let child = spawnLite(config, log);
+  try {
+    for (let cycle = 0; cycle < options.cycles; cycle++) {
+      // The first child starts online; every later one is the last cycle's, once the link is back.
+      const stopChanges = startChanges(fake, states);
+      const linkBack = performance.now();
+      if (await firstAnswer(child, pki, NS, 200, 60_000, true) === undefined) {
+        throw new Error(`lite-apiserver (${backend}) did not answer from the cloud:\n${child.logs().slice(-2000)}`);
+      }
+      if (cycle > 0) reconnects.push(performance.now() - linkBack);
+      const list = JSON.parse((await through(child, NS, node)).text || "{}") as { metadata?: { resourceVersion?: string } };
+      // Relayed until the power cut ends it.
+      void fetch(`https://127.0.0.1:${proxyPort(child)}${NS}?watch=true&resourceVersion=${list.metadata?.resourceVersion ?? "0"}`, { tls: node })
+        .then((watch) => watch.body?.pipeTo(new WritableStream())).catch(() => {});
+      for (let i = 0; i < 3; i++) await through(child, `${NS}/cm-${i}`, node);
+      await Bun.sleep(50 + Math.random() * 500);
+      await kill(child, "SIGKILL");
+      stopChanges();
+
+      await link.set("refuse");
+      const cut = spawnLite(config, log);
+      child = cut;
+      const servedAt = await firstAnswer(cut, pki, NS, 200, 20_000);
+      if (servedAt !== undefined) {
+        restarts.push(servedAt);
+        figures.listsServed += 1;
+      }
+      await checkCachedAnswers(cut, servedAt !== undefined);
+      await link.set("pass");
+      figures.cycles += 1;
+    }
+  } finally {
+    await kill(child, "SIGKILL");
+    link.stop();
   }
   figures.restartP99Ms = p99(restarts);
-  figures.offlineP99Ms = p99(offlineStarts);
+  figures.reconnectP99Ms = p99(reconnects);
   return figures;
 }
