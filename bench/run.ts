@@ -27,6 +27,7 @@ import { runPinned, spawnPinned, statusKb, stopAll, withTimeout, type Started } 
 import { REAL_SMALL_PATH, startRealCluster, type RealCluster } from "./real.ts";
 import { renderReport, type ReportInput } from "./report.ts";
 import type { ProxySetup, Target } from "./target.ts";
+import { measureSharedObjects } from "./shared-objects.ts";
 import { checkTargets } from "./targets.ts";
 import { measureWan, type WanFigures } from "./wan.ts";
 import { wanChecks, wanSection } from "./wan-report.ts";
@@ -136,6 +137,9 @@ async function main(): Promise<void> {
     const applyJob: WatchApplyJob = { backends: ["sqlite", "file"], sizes: [100, 1_000, 10_000], rounds: ROUNDS, events: { sqlite: 1000, file: 40 } };
     const watchApply = JSON.parse(await runPinned("watch-apply", SERVER_CPU, [process.execPath, join(ROOT, "bench", "watch-apply.ts"), JSON.stringify(applyJob)], 300_000)) as WatchApplyResult;
 
+    log("objects stored once: one 5,000-item LIST, 3 partitions vs 1");
+    const sharedObjects = await measureSharedObjects({ scratch, rounds: ROUNDS, log });
+
     log(`offline (${primary}): sqlite and file backends, upstream black-holed`);
     const offline = await measureOffline({
       build: primary, setup, client, backends: ["sqlite", "file"], scenarios: ONLINE.slice(0, 3), rounds: ROUNDS, durations: DURATIONS,
@@ -186,7 +190,7 @@ async function main(): Promise<void> {
     const footprintByBuild = Object.fromEntries(Object.entries(footprint).map(([build, rounds]) => [build, footprintFigures(rounds)]));
     const checks = [...checkTargets({
       liteBuilds: builds.map((b) => `lite-${b}`), online: onlineFigures, real: realFigures, offline: offlineFigures,
-      offlineBuild: `lite-${primary}`, watchApply: applyFigures, footprint: footprintByBuild,
+      offlineBuild: `lite-${primary}`, watchApply: applyFigures, footprint: footprintByBuild, sharedObjects,
     }), ...wanChecks(wan)];
     const binary = existsSync(BINARY)
       ? { bytes: statSync(BINARY).size, xzBytes: existsSync(`${BINARY}.xz`) ? statSync(`${BINARY}.xz`).size : undefined }
@@ -205,6 +209,7 @@ async function main(): Promise<void> {
       ...input,
       settings: { durations: DURATIONS, watchEveryMs: WATCH_EVERY_MS, listItems: LIST_ITEMS, footprintItems: FOOTPRINT_ITEMS, serverCpu: SERVER_CPU, loadCpu: LOAD_CPU, quick: flags.quick },
       wan,
+      sharedObjects,
       raw: { online, watch: watchRounds, real: realResults, offline, watchApply, footprint },
       markdown,
     }, null, 2) + "\n");

@@ -5,6 +5,7 @@
  * reported as not run rather than passed or missed.
  */
 import type { FootprintFigures, LoadFigures, WatchApplyFigures } from "./figures.ts";
+import type { SharedObjectsFigures } from "./shared-objects.ts";
 
 export interface TargetCheck {
   /** What is promised, e.g. "added latency p50, GET c=1". */
@@ -28,6 +29,7 @@ export interface CheckInputs {
   offlineBuild: string;
   watchApply: WatchApplyFigures;
   footprint: Record<string, FootprintFigures>;
+  sharedObjects: SharedObjectsFigures;
 }
 
 const ms = (value: number) => `${value.toFixed(3)} ms`;
@@ -80,6 +82,12 @@ export function checkTargets(inputs: CheckInputs): TargetCheck[] {
   perBuild("RSS idle (issue 12)", (b) => inputs.footprint[b]?.rssIdleMb, 45, "max", mb);
   perBuild("peak RSS caching one 10,000-item LIST (issue 12)", (b) => inputs.footprint[b]?.peakListMb, 100, "max", mb);
   perBuild("RSS with 10,000 objects cached by GET (issue 6)", (b) => inputs.footprint[b]?.rssObjectsMb, 120, "max", mb);
+  for (const [backend, value] of Object.entries(inputs.sharedObjects.diskRatio)) {
+    checks.push(check("objects stored once, 3 partitions vs 1: disk (issue 15)", backend, value, 1.3, "max", ratio));
+  }
+  for (const [backend, value] of Object.entries(inputs.sharedObjects.rssRatio)) {
+    checks.push(check("objects stored once, 3 partitions vs 1: RSS (issue 15)", backend, value, 1.3, "max", ratio));
+  }
   checks.push(check("start to first answered request, compiled binary (issue 6)", "binary", inputs.footprint["lite-binary"]?.startupMs, 100, "max", (v) => `${v.toFixed(0)} ms`));
   return checks;
 }
