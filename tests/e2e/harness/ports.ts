@@ -17,6 +17,7 @@
  * | 13   | tests/e2e/protobuf.test.ts  |
  * | 15   | tests/e2e/selectors.test.ts |
  * | 16   | tests/e2e/served-resources.test.ts |
+ * | 17   | tests/e2e/shared-objects.test.ts |
  * | 20   | tests/e2e/node.test.ts      |
  * | 21   | tests/e2e/node-streams.test.ts |
  * | 90   | scripts/demo.ts             |
