@@ -8,6 +8,9 @@ import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics/metrics.ts";
 import type { CacheStore } from "../storage/types.ts";
 import type { Confirmations } from "./confirmations.ts";
+import { jsonListSink } from "./json-list-sink.ts";
+import type { JsonListOutcome } from "./json-list-split.ts";
+import type { SplitList } from "./list-body.ts";
 import { splitListAnswer } from "./list-forms.ts";
 import { PageJoiner } from "./list-pages.ts";
 import type { CachePlan } from "./plan.ts";
@@ -73,6 +76,9 @@ export class CacheCapture {
     }
     const gzipped = headers.get("content-encoding") === "gzip";
     if (headers.has("content-encoding") && !gzipped) return undefined;
+    if (plan.kind === "list" && contentType.startsWith("application/json")) {
+      return jsonListSink({ gzipped, limit: MAX_CACHED_BODY, done: (outcome) => this.storeJsonList(plan, contentType, outcome) });
+    }
     return wholeBody(MAX_CACHED_BODY, (body) => setImmediate(() => this.store(plan, contentType, gzipped, body)));
   }
 
@@ -109,26 +115,41 @@ export class CacheCapture {
     const body = gzipped ? gunzipped(received) : received;
     if (body === undefined) return this.refuse(key);
     try {
-      if (plan.kind === "list") {
-        const split = splitListAnswer(contentType, body);
-        if (split) {
-          const whole = this.pages.addPage({ key, continueToken: plan.continueToken, list: split, nextContinue: split.nextContinue });
-          if (whole) this.replaceList(key, { ...whole.meta, contentType }, whole.items);
-          return;
-        }
-      }
+      const split = plan.kind === "list" ? splitListAnswer(contentType, body) : undefined;
+      if (split) return this.storePage(plan, contentType, split);
       // A damaged or cut-short body (a close-delimited answer ends like a whole one) is never cached.
       if (contentType.startsWith("application/json") && !parsesAsJson(new TextDecoder().decode(body))) return this.refuse(key);
-      // Objects, discovery and lists that cannot be split are kept whole; a paginated one only when complete.
-      if (plan.continueToken !== undefined) return;
-      this.deps.store.putObject(key, { contentType, body });
-      this.deps.confirmations.confirm(key);
-      const resources = plan.discoveredGroupVersion && discoveredResources(new TextDecoder().decode(body));
-      if (resources && this.deps.served.discoveryAnswered(plan.discoveredGroupVersion!, resources) > 0) {
-        this.deps.confirmations.forgetRecent();
-      }
+      this.storeWhole(plan, contentType, body);
     } catch (error) {
       this.deps.log.warn("cache write failed", { error: (error as Error).message });
+    }
+  }
+
+  /** A JSON LIST, split while it streamed: undefined when it did not decompress or parse. */
+  private storeJsonList(plan: CachePlan, contentType: string, outcome: JsonListOutcome): void {
+    if (outcome === undefined) return this.refuse(plan.key!);
+    try {
+      if ("split" in outcome) this.storePage(plan, contentType, outcome.split);
+      else this.storeWhole(plan, contentType, new TextEncoder().encode(outcome.whole));
+    } catch (error) {
+      this.deps.log.warn("cache write failed", { error: (error as Error).message });
+    }
+  }
+
+  private storePage(plan: CachePlan, contentType: string, split: SplitList): void {
+    const key = plan.key!;
+    const whole = this.pages.addPage({ key, continueToken: plan.continueToken, list: split, nextContinue: split.nextContinue });
+    if (whole) this.replaceList(key, { ...whole.meta, contentType }, whole.items);
+  }
+
+  /** Objects, discovery and lists that cannot be split are kept whole; a paginated one only when complete. */
+  private storeWhole(plan: CachePlan, contentType: string, body: Uint8Array): void {
+    if (plan.continueToken !== undefined) return;
+    this.deps.store.putObject(plan.key!, { contentType, body });
+    this.deps.confirmations.confirm(plan.key!);
+    const resources = plan.discoveredGroupVersion && discoveredResources(new TextDecoder().decode(body));
+    if (resources && this.deps.served.discoveryAnswered(plan.discoveredGroupVersion!, resources) > 0) {
+      this.deps.confirmations.forgetRecent();
     }
   }
 

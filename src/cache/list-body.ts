@@ -61,6 +61,56 @@ export function toListItem(object: Record<string, unknown>): ListItem | undefine
   return { key, resourceVersion, json: JSON.stringify(object) };
 }
 
+/** What a split needs of a parsed list body: its meta, its elements (items or a Table's rows). */
+export interface ListShape {
+  meta: SplitList["meta"];
+  elements: unknown[];
+  /** The kind items of a built-in list are stored with (`ConfigMap` of a `ConfigMapList`); none for a Table. */
+  itemKind: string | undefined;
+  nextContinue: string | undefined;
+}
+
+/**
+ * The shape of a parsed list body; undefined when it is not a list (a Status, an object) or a
+ * Table without `columnDefinitions` and `rows`.
+ *
+ * @example
+ * listShape({ kind: "PodList", apiVersion: "v1", metadata: { resourceVersion: "7" }, items: [] });
+ * // { meta: { kind: "PodList", apiVersion: "v1", resourceVersion: "7" }, elements: [], itemKind: "Pod", nextContinue: undefined }
+ */
+export function listShape(body: unknown): ListShape | undefined {
+  if (!isRecord(body)) return undefined;
+  const kind = stringField(body, "kind");
+  const apiVersion = stringField(body, "apiVersion");
+  if (kind === undefined || apiVersion === undefined) return undefined;
+  const resourceVersion = stringField(body.metadata, "resourceVersion") ?? "";
+  const continueToken = stringField(body.metadata, "continue");
+  const nextContinue = continueToken === "" ? undefined : continueToken;
+  if (kind === "Table") {
+    if (!Array.isArray(body.rows) || !Array.isArray(body.columnDefinitions)) return undefined;
+    const columns = JSON.stringify(body.columnDefinitions);
+    return { meta: { kind, apiVersion, resourceVersion, columns }, elements: body.rows, itemKind: undefined, nextContinue };
+  }
+  if (!Array.isArray(body.items)) return undefined;
+  const itemKind = kind.endsWith("List") ? kind.slice(0, -"List".length) : undefined;
+  return { meta: { kind, apiVersion, resourceVersion }, elements: body.items, itemKind, nextContinue };
+}
+
+/**
+ * The stored form of one parsed element of a list. Items of built-in lists come without
+ * kind/apiVersion; stored with them, an item can also answer a GET of that object, as watch
+ * events (which carry both) already can.
+ *
+ * @example
+ * typedListItem({ metadata: { name: "a" } }, "ConfigMap", "v1");
+ * // { key: "/a", resourceVersion: "", json: '{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"a"}}' }
+ */
+export function typedListItem(element: unknown, itemKind: string | undefined, apiVersion: string): ListItem | undefined {
+  if (!isRecord(element)) return undefined;
+  const typed = itemKind !== undefined && element.kind === undefined ? { kind: itemKind, apiVersion, ...element } : element;
+  return toListItem(typed);
+}
+
 /**
  * Splits a JSON list body; undefined when it is not a list of named objects (a Table, which has
  * `rows`, a Status, or anything unparsable), so the caller keeps that answer whole.
@@ -76,53 +126,15 @@ export function splitList(bodyText: string): SplitList | undefined {
   } catch {
     return undefined;
   }
-  if (!isRecord(body)) return undefined;
-  const kind = stringField(body, "kind");
-  const apiVersion = stringField(body, "apiVersion");
-  if (kind === undefined || apiVersion === undefined) return undefined;
-  if (kind === "Table") return splitTable(body, apiVersion);
-  if (!Array.isArray(body.items)) return undefined;
-
-  // Items of built-in lists come without kind/apiVersion; stored with them, an item can also
-  // answer a GET of that object, as watch events (which carry both) already can.
-  const itemKind = kind.endsWith("List") ? kind.slice(0, -"List".length) : undefined;
+  const shape = listShape(body);
+  if (shape === undefined) return undefined;
   const items: ListItem[] = [];
-  for (const object of body.items as unknown[]) {
-    const typed = isRecord(object) && itemKind !== undefined && object.kind === undefined
-      ? { kind: itemKind, apiVersion, ...object }
-      : object;
-    const item = isRecord(typed) ? toListItem(typed) : undefined;
+  for (const element of shape.elements) {
+    const item = typedListItem(element, shape.itemKind, shape.meta.apiVersion);
     if (item === undefined) return undefined;
     items.push(item);
   }
-  const nextContinue = stringField(body.metadata, "continue");
-  return {
-    meta: { kind, apiVersion, resourceVersion: stringField(body.metadata, "resourceVersion") ?? "" },
-    items,
-    nextContinue: nextContinue === "" ? undefined : nextContinue,
-  };
-}
-
-/** A Table's rows become the items; each must show an object (kubectl's default includeObject=Metadata). */
-function splitTable(body: Record<string, unknown>, apiVersion: string): SplitList | undefined {
-  if (!Array.isArray(body.rows) || !Array.isArray(body.columnDefinitions)) return undefined;
-  const items: ListItem[] = [];
-  for (const row of body.rows as unknown[]) {
-    const item = isRecord(row) ? toListItem(row) : undefined;
-    if (item === undefined) return undefined;
-    items.push(item);
-  }
-  const nextContinue = stringField(body.metadata, "continue");
-  return {
-    meta: {
-      kind: "Table",
-      apiVersion,
-      resourceVersion: stringField(body.metadata, "resourceVersion") ?? "",
-      columns: JSON.stringify(body.columnDefinitions),
-    },
-    items,
-    nextContinue: nextContinue === "" ? undefined : nextContinue,
-  };
+  return { meta: shape.meta, items, nextContinue: shape.nextContinue };
 }
 
 /**
