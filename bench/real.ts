@@ -1,6 +1,7 @@
 /**
  * `--real`: the real kube-apiserver (and its etcd) from scripts/kube-up.sh, through the e2e
- * harness, on free loopback ports, pinned to the server core. The node identity reads a ~2 KB
+ * harness, on the bench's port slot (so `LITE_E2E_PORT_SHIFT` moves it like every e2e cluster),
+ * pinned to the server core. The node identity reads a ~2 KB
  * ConfigMap that the admin creates first.
  */
 import { readFileSync } from "node:fs";
@@ -9,11 +10,12 @@ import { startCluster, type Cluster } from "../tests/e2e/harness/cluster.ts";
 import type { ClientIdentity } from "./client-identity.ts";
 import { SERVER_CPU } from "./measure.ts";
 import { configMap } from "./objects.ts";
-import { freePort } from "./processes.ts";
 import type { ProxySetup, Target } from "./target.ts";
 
 export const REAL_NAMESPACE = "default";
 export const REAL_SMALL_PATH = `/api/v1/namespaces/${REAL_NAMESPACE}/configmaps/bench-small`;
+/** tests/e2e/harness/ports.ts's slot for the bench's cluster. */
+const BENCH_SLOT = 92;
 
 export interface RealCluster {
   cluster: Cluster;
@@ -54,8 +56,7 @@ async function createSmallConfigMap(cluster: Cluster): Promise<void> {
  * try { ... } finally { await real.cluster.down(); }
  */
 export async function startRealCluster(dir: string): Promise<RealCluster> {
-  const [etcdPort, etcdPeerPort, kubePort, litePort, liteAdminPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
-  const cluster = await startCluster({ dir: join(dir, "cluster"), etcdPort, etcdPeerPort, kubePort, litePort, liteAdminPort, timeoutMs: 180_000 });
+  const cluster = await startCluster({ dir: join(dir, "cluster"), slot: BENCH_SLOT, timeoutMs: 180_000 });
   try {
     pin(cluster.apiserverPid);
     pin(cluster.etcdPid);
@@ -76,7 +77,7 @@ export async function startRealCluster(dir: string): Promise<RealCluster> {
         key: "direct",
         label: "direct (kube-apiserver)",
         host: "127.0.0.1",
-        port: kubePort,
+        port: cluster.ports.kube,
         pid: cluster.apiserverPid,
         startupMs: undefined,
         stop: async () => {},

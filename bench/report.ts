@@ -133,7 +133,13 @@ function footprintTable(input: ReportInput): string {
   );
 }
 
-function checksTable(checks: TargetCheck[]): string {
+/**
+ * The Targets table.
+ *
+ * @example
+ * markdown += checksTable(wanChecks(wan));
+ */
+export function checksTable(checks: TargetCheck[]): string {
   const result = (pass: boolean | null) => (pass === null ? "not run" : pass ? "**pass**" : "**miss**");
   return table(
     ["target", "of", "figure", "bound", "result"],

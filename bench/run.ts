@@ -3,11 +3,12 @@
  * plus offline, watch-apply and footprint figures. Prints a markdown table and writes
  * bench/results/latest.json. See bench/README.md.
  *
- *   bun bench/run.ts [--real] [--rounds N] [--quick]
+ *   bun bench/run.ts [--real] [--rounds N] [--quick] [--only wan]
  *
  * --real   also measures the real kube-apiserver from scripts/kube-up.sh
  * --rounds rounds per figure (default 3; each figure is the median)
  * --quick  short measurement windows, for checking the bench itself (figures are rough)
+ * --only wan  only the WAN figure against the real kube-apiserver (bench/wan-only.ts)
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -30,13 +31,14 @@ import type { ProxySetup, Target } from "./target.ts";
 import { measureSharedObjects } from "./shared-objects.ts";
 import { checkTargets } from "./targets.ts";
 import { measureWan, type WanFigures } from "./wan.ts";
+import { runWanOnly } from "./wan-only.ts";
 import { wanChecks, wanSection } from "./wan-report.ts";
 import { CHANGING_LIST_PATH, LIST_PATH, SMALL_PATH, WATCH_PATH } from "./upstream.ts";
 import type { WatchApplyJob, WatchApplyResult } from "./watch-apply.ts";
 
 const { values: flags } = parseArgs({
   args: process.argv.slice(2),
-  options: { real: { type: "boolean", default: false }, rounds: { type: "string", default: "3" }, quick: { type: "boolean", default: false } },
+  options: { real: { type: "boolean", default: false }, rounds: { type: "string", default: "3" }, quick: { type: "boolean", default: false }, only: { type: "string" } },
 });
 const ROUNDS = Math.max(1, Math.min(20, Number.parseInt(flags.rounds, 10) || 3));
 const DURATIONS: Durations = flags.quick
@@ -88,6 +90,17 @@ const rssMb = (pid: number | undefined, field: "VmRSS" | "VmHWM") => (pid === un
 
 async function main(): Promise<void> {
   pinSelf();
+  if (flags.only !== undefined) {
+    if (flags.only !== "wan") throw new Error(`--only takes "wan", got ${JSON.stringify(flags.only)}`);
+    const scratch = mkdtempSync(join(tmpdir(), "lite-bench-"));
+    try {
+      process.stdout.write(await runWanOnly(scratch, log));
+    } finally {
+      await stopAll();
+      rmSync(scratch, { recursive: true, force: true });
+    }
+    return;
+  }
   const machine = describeMachine();
   const builds: LiteBuild[] = existsSync(BINARY) ? ["source", "binary"] : ["source"];
   const primary: LiteBuild = builds.includes("binary") ? "binary" : "source";

@@ -22,6 +22,7 @@
  * | 21   | tests/e2e/node-streams.test.ts |
  * | 90   | scripts/demo.ts             |
  * | 91   | tests/fixtures/protobuf/capture.ts (not a test: writes the fixtures) |
+ * | 92   | bench/real.ts (`npm run bench -- --real`) |
  * | 30   | tests/e2e/truthful-cache.test.ts |
  * | 40   | tests/e2e/flaps.test.ts and `npm run torture`'s link flaps (scripts/torture/flaps.ts) |
  * | 4+   | the next free number, one per new e2e file; add it to this table |
