@@ -1,7 +1,7 @@
 import net from "node:net";
 import tls from "node:tls";
 import type { Logger } from "../log.ts";
-import type { UpstreamSession } from "./sessions.ts";
+import { UPSTREAM_KEY_EXCHANGE_GROUPS, type UpstreamSession } from "./sessions.ts";
 
 /**
  * Opens a TLS connection to `server`, through the egress proxy when one is set
@@ -39,6 +39,7 @@ async function connectUpstream(server: URL, session: UpstreamSession): Promise<t
     cert: session.tls.cert,
     key: session.tls.key,
     ALPNProtocols: ["http/1.1"],
+    ecdhCurve: UPSTREAM_KEY_EXCHANGE_GROUPS,
   });
   await new Promise<void>((resolve, reject) => {
     upstream.once("secureConnect", resolve);

@@ -53,4 +53,29 @@ describe("UpstreamSession", () => {
       session.close();
     }
   });
+
+  test("offers classic key shares only: the ClientHello carries no 1.2 KB post-quantum key share", async () => {
+    // Reads the first TLS record (the ClientHello) and hangs up: only its length matters.
+    const { promise: helloLength, resolve } = Promise.withResolvers<number>();
+    const listener = Bun.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        data(socket, data) {
+          resolve(((data[3]! << 8) | data[4]!) + 5);
+          socket.end();
+        },
+      },
+    });
+    const session = new UpstreamSession("test", { ca: pki.ca.certPem, cert: pki.node.certPem, key: pki.node.keyPem }, "");
+    try {
+      const origin = `https://localhost:${listener.port}`;
+      await session.fetch(origin, `${origin}/`, {}).catch(() => undefined);
+      // About 400 bytes with X25519; Bun's default X25519MLKEM768 share makes it about 1,600.
+      expect(await helloLength).toBeLessThan(800);
+    } finally {
+      session.close();
+      listener.stop(true);
+    }
+  });
 });
