@@ -103,7 +103,7 @@ export async function startLiteApiserver(config: Config, log: Logger): Promise<R
     timeoutMs: config.upstream.timeout,
     healthIntervalMs: config.upstream.health_interval,
     log,
-    probeSession: sessions.defaultSession,
+    probeSession: () => sessions.probeSession(),
     traffic: {
       sent: (bytes) => metrics.upstreamBytes.inc({ direction: "sent" }, bytes),
       received: (bytes) => metrics.upstreamBytes.inc({ direction: "received" }, bytes),

@@ -69,6 +69,10 @@ export class UpstreamSession {
     return () => this.inflight.delete(controller);
   }
 
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   get inflightCount(): number {
     return this.inflight.size;
   }
@@ -121,6 +125,14 @@ export class SessionManager {
   /** The session for a caller: its CN's identity when one is configured, else the default (no client cert). */
   forCaller(caller: Caller): UpstreamSession {
     return (caller.kind === "cn" && this.byCn.get(caller.cn)) || this.defaultSession;
+  }
+
+  /**
+   * Where a probe goes when no session has an answer from the server yet: an identity's session,
+   * since its callers will use that connection anyway, else the default one.
+   */
+  probeSession(): UpstreamSession {
+    return this.byCn.values().next().value ?? this.defaultSession;
   }
 
   identities(): string[] {

@@ -12,8 +12,12 @@ export interface UpstreamOptions {
   timeoutMs: number;
   healthIntervalMs: number;
   log: Logger;
-  /** Probes go out on this session: no client cert, so 401/403 answers are expected. */
-  probeSession: UpstreamSession;
+  /**
+   * The session a probe goes out on while no request has been answered by that server yet (at
+   * start, or after that session closed); otherwise probes share the connection of the session
+   * the server last answered on. Any answer counts, so 401/403 are fine.
+   */
+  probeSession: () => UpstreamSession;
   /** Told of the body bytes of every proxied request and answer (probes aside). */
   traffic?: LinkTraffic;
 }
@@ -54,6 +58,8 @@ export class Upstream {
   private readonly endOnUnreachable = new Set<AbortController>();
   /** The probe in flight per server origin. */
   private readonly probes = new Map<string, Promise<boolean>>();
+  /** Per server origin: when a request last got response headers from it, and on which session. */
+  private readonly lastAnswer = new Map<string, { at: number; session: UpstreamSession }>();
 
   constructor(private readonly options: UpstreamOptions) {
     this.servers = options.servers.map((server) => new URL(server.replace(/\/+$/, "")));
@@ -138,6 +144,7 @@ export class Upstream {
         duplex: "half",
       } as BunFetchRequestInit);
       clearTimeout(timer);
+      this.lastAnswer.set(server.origin, { at: performance.now(), session });
       // Only relayed long-running answers are ended with the link; other bodies finish on their own.
       if (!request.longRunning) this.endOnUnreachable.delete(controller);
       void request.finished.finally(release);
@@ -154,11 +161,11 @@ export class Upstream {
     }
   }
 
-  /** Starts the periodic reachability probe (an anonymous GET /readyz). */
+  /** Starts the periodic reachability check (see `healthRound`). */
   startProbe(): void {
     const tick = async () => {
-      await this.probe();
-      if (this.probeTimer !== undefined) this.probeTimer = setTimeout(tick, this.options.healthIntervalMs);
+      const nextInMs = await this.healthRound();
+      if (this.probeTimer !== undefined) this.probeTimer = setTimeout(tick, nextInMs);
     };
     // The first probe runs at once, so a start while the cloud is gone is noticed without a request paying the timeout.
     this.probeTimer = setTimeout(tick, 0);
@@ -167,6 +174,24 @@ export class Upstream {
   stopProbe(): void {
     clearTimeout(this.probeTimer);
     this.probeTimer = undefined;
+  }
+
+  /**
+   * One round of the health timer; returns the milliseconds until the next. An answer from the
+   * active server within the last `healthIntervalMs` already shows it reachable (passive health),
+   * so the probe is skipped and the next round comes one interval after that answer: the cloud is
+   * still probed after every interval without an answer, so a dead link is found as soon as before.
+   *
+   * @example
+   * setTimeout(tick, await upstream.healthRound());
+   */
+  async healthRound(): Promise<number> {
+    const interval = this.options.healthIntervalMs;
+    const answered = this.lastAnswer.get(this.server.origin);
+    const sinceAnswer = answered ? performance.now() - answered.at : Number.POSITIVE_INFINITY;
+    if (this.up && sinceAnswer < interval) return interval - sinceAnswer;
+    await this.probe();
+    return interval;
   }
 
   /** One probe round: the first server that answers anything (401/403 included) is reachable. */
@@ -189,7 +214,9 @@ export class Upstream {
     if (running) return running;
     const probe = (async () => {
       try {
-        const response = await this.options.probeSession.fetch(server.origin, `${server.origin}/readyz`, {
+        const answered = this.lastAnswer.get(server.origin)?.session;
+        const session = answered && !answered.isClosed ? answered : this.options.probeSession();
+        const response = await session.fetch(server.origin, `${server.origin}/readyz`, {
           signal: AbortSignal.timeout(this.options.timeoutMs),
         });
         await response.body?.cancel();

@@ -33,6 +33,10 @@ export interface FakeUpstream {
   seen: SeenRequest[];
   /** How many health probes (`GET /readyz`) arrived. */
   readonly probes: number;
+  /** The client cert CN each probe presented (undefined: none), in arrival order. */
+  probeCns: (string | undefined)[];
+  /** TLS connections accepted (handshakes completed). */
+  readonly connectionsAccepted: number;
   /** While true, every request (probes included) is accepted and never answered: a frozen cloud. */
   hang: boolean;
   configMaps: Map<string, ConfigMap>;
@@ -82,7 +86,8 @@ export async function startFakeUpstream(
     emit({ type: "DELETED", object: { kind: "ConfigMap", apiVersion: "v1", ...cm, metadata: { ...cm.metadata, resourceVersion: String(++rv) } } });
   };
 
-  const state = { hang: false, probes: 0, tokenTtlSeconds: 3600, tokensIssued: 0 };
+  const state = { hang: false, probes: 0, connectionsAccepted: 0, tokenTtlSeconds: 3600, tokensIssued: 0 };
+  const probeCns: (string | undefined)[] = [];
   const fixed = new Map<string, unknown>();
   const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const socket = req.socket as tls.TLSSocket;
@@ -96,8 +101,10 @@ export async function startFakeUpstream(
       aborted: false,
     };
     const url = new URL(req.url ?? "/", "https://fake");
-    if (url.pathname === "/readyz") state.probes++;
-    else seen.push(entry);
+    if (url.pathname === "/readyz") {
+      state.probes++;
+      probeCns.push(entry.cn);
+    } else seen.push(entry);
     res.on("close", () => {
       if (!res.writableFinished) entry.aborted = true;
     });
@@ -203,6 +210,7 @@ export async function startFakeUpstream(
     socket.on("data", (data: Buffer) => socket.write(Buffer.concat([Buffer.from("echo:"), data])));
   });
   const server = tls.createServer({ ...tlsOptions, requestCert: true, rejectUnauthorized: false }, (socket) => {
+    state.connectionsAccepted++;
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
     httpServer.emit("connection", socket);
@@ -221,6 +229,10 @@ export async function startFakeUpstream(
     },
     get probes() {
       return state.probes;
+    },
+    probeCns,
+    get connectionsAccepted() {
+      return state.connectionsAccepted;
     },
     configMaps,
     fixed,
