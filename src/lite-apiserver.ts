@@ -8,6 +8,7 @@ import { Sealer } from "./storage/sealer.ts";
 import { isCredentialKey } from "./cache/keys.ts";
 import type { CacheStore } from "./storage/types.ts";
 import { SessionManager } from "./proxy/sessions.ts";
+import { ConnectionCounter, connectionTargets } from "./proxy/connection-count.ts";
 import { Upstream } from "./proxy/upstream.ts";
 import { Forwarder } from "./proxy/forward.ts";
 import { createListHealer } from "./proxy/list-healer.ts";
@@ -97,7 +98,9 @@ export async function startLiteApiserver(config: Config, log: Logger): Promise<R
       metrics.cacheStoreUp.set(health.up ? 1 : 0);
     },
   });
-  const sessions = new SessionManager({ ca: files.upstreamCa, proxy: config.upstream.proxy });
+  const connections = new ConnectionCounter(connectionTargets(config.upstream.servers, config.upstream.proxy),
+    (opened) => metrics.upstreamConnectionsOpened.inc({}, opened));
+  const sessions = new SessionManager({ ca: files.upstreamCa, proxy: config.upstream.proxy, connections });
   const upstream = new Upstream({
     servers: config.upstream.servers,
     timeoutMs: config.upstream.timeout,
@@ -166,6 +169,7 @@ export async function startLiteApiserver(config: Config, log: Logger): Promise<R
   } catch (error) {
     certs.stop();
     sessions.closeAll();
+    connections.stop();
     store.close();
     throw new StartError(`cannot listen on ${config.server.listen.join(", ")}: ${(error as Error).message}`);
   }
@@ -195,6 +199,7 @@ export async function startLiteApiserver(config: Config, log: Logger): Promise<R
       await running.close(graceMs);
       admin?.stop();
       sessions.closeAll();
+      connections.stop();
       store.close();
     },
   };

@@ -26,6 +26,8 @@ export interface Metrics {
   offlineRefusals: Counter;
   /** labels: direction = received | sent; HTTP body bytes on the cloud link (see README) */
   upstreamBytes: Counter;
+  /** TCP connections opened to the cloud (see src/proxy/connection-count.ts) */
+  upstreamConnectionsOpened: Counter;
 }
 
 /** What the metrics read from the cache store at scrape time. */
@@ -47,6 +49,9 @@ export function createMetrics(store: StoreFigures = { entries: () => 0, bytes: (
   // Both directions are reported from the start, so a rate over them never misses its first sample.
   upstreamBytes.inc({ direction: "received" }, 0);
   upstreamBytes.inc({ direction: "sent" }, 0);
+  const upstreamConnectionsOpened = registry.counter("lite_apiserver_upstream_connections_opened_total",
+    "TCP connections opened to the cloud kube-apiserver (or the egress proxy), probes and tunnels included.");
+  upstreamConnectionsOpened.inc({}, 0);
   return {
     registry,
     requests: registry.counter("lite_apiserver_requests_total", "Requests answered, by where the answer came from and its HTTP code."),
@@ -66,5 +71,6 @@ export function createMetrics(store: StoreFigures = { entries: () => 0, bytes: (
     offlineRefusals: registry.counter("lite_apiserver_offline_refusals_total",
       "Requests refused with 503 while the cloud is unreachable (writes, and what was never cached), by HTTP method."),
     upstreamBytes,
+    upstreamConnectionsOpened,
   };
 }

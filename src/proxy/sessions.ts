@@ -1,4 +1,5 @@
 import type { Caller } from "./caller.ts";
+import type { ConnectionCounter } from "./connection-count.ts";
 
 /**
  * Key exchange groups offered to the cloud: classic ECDHE only. Bun's default adds a hybrid
@@ -29,6 +30,8 @@ export class UpstreamSession {
     readonly proxy: string,
     /** Origins that did not offer HTTP/2 (shared by all sessions: ALPN does not depend on the client cert). */
     private readonly http1Origins: Set<string> = new Set(),
+    /** Told of every request and tunnel, so that it counts the connections they open. */
+    readonly connections?: ConnectionCounter,
   ) {
     // `ecdhCurve` is honoured by Bun's fetch TLS, though bun-types does not list it.
     const sessionTls = { ...tls, ecdhCurve: UPSTREAM_KEY_EXCHANGE_GROUPS } as BunFetchRequestInitTLS;
@@ -44,6 +47,14 @@ export class UpstreamSession {
    * const response = await session.fetch(server.origin, `${server.origin}/api/v1/pods`, { headers, signal });
    */
   async fetch(origin: string, url: string, init: BunFetchRequestInit): Promise<Response> {
+    try {
+      return await this.fetchOnPool(origin, url, init);
+    } finally {
+      this.connections?.noteActivity();
+    }
+  }
+
+  private async fetchOnPool(origin: string, url: string, init: BunFetchRequestInit): Promise<Response> {
     if (this.http1Origins.has(origin)) return this.fetchSession.fetch(url, { ...init, protocol: "http1.1" });
     try {
       return await this.fetchSession.fetch(url, { ...init, protocol: "http2" });
@@ -80,6 +91,8 @@ export class UpstreamSession {
   /** Closes the pool and ends every request and tunnel still using it. */
   close(): void {
     this.closed = true;
+    // Connections opened since the last sample are counted before they close with the pool.
+    this.connections?.sample();
     this.fetchSession.close();
     for (const controller of this.inflight) controller.abort(new SessionClosedError(this.name));
     this.inflight.clear();
@@ -107,15 +120,15 @@ export class SessionManager {
   private readonly byCn = new Map<string, UpstreamSession>();
   private readonly http1Origins = new Set<string>();
 
-  constructor(private readonly options: { ca: string; proxy: string }) {
-    this.defaultSession = new UpstreamSession("default", { ca: options.ca }, options.proxy, this.http1Origins);
+  constructor(private readonly options: { ca: string; proxy: string; connections?: ConnectionCounter }) {
+    this.defaultSession = new UpstreamSession("default", { ca: options.ca }, options.proxy, this.http1Origins, options.connections);
   }
 
   /** Installs, replaces (closing the old session) or, with undefined, removes an identity. */
   setIdentity(cn: string, cert: ClientCert | undefined): void {
     const old = this.byCn.get(cn);
     if (cert) {
-      this.byCn.set(cn, new UpstreamSession(`cn:${cn}`, { ca: this.options.ca, ...cert }, this.options.proxy, this.http1Origins));
+      this.byCn.set(cn, new UpstreamSession(`cn:${cn}`, { ca: this.options.ca, ...cert }, this.options.proxy, this.http1Origins, this.options.connections));
     } else {
       this.byCn.delete(cn);
     }

@@ -45,6 +45,8 @@ async function connectUpstream(server: URL, session: UpstreamSession): Promise<t
     upstream.once("secureConnect", resolve);
     upstream.once("error", reject);
   });
+  // Counted now: a tunnel may close before a delayed sample would see it.
+  session.connections?.sample();
   return upstream;
 }
 
