@@ -12,7 +12,8 @@ function result(target: string, value: number | undefined, limit: number, show: 
 
 /**
  * Issue 13's targets: bytes from the cloud ≤ 0.7x direct, bytes to it ≤ direct's, ≤ 1 connection
- * per identity and server, and protobuf LISTs kept current from their watches.
+ * per identity and server, the connections metric equal to the relay's count, and protobuf LISTs
+ * kept current from their watches.
  *
  * @example
  * checks.push(...wanChecks(wan));
@@ -22,6 +23,8 @@ export function wanChecks(wan: WanFigures | undefined): TargetCheck[] {
     result("WAN bytes from the cloud vs direct (kube-scheduler)", wan && wan.lite.fromServer / wan.direct.fromServer, 0.7, times),
     result("WAN bytes to the cloud vs direct (kube-scheduler)", wan && wan.lite.toServer / wan.direct.toServer, 1, times),
     result("WAN connections per identity and server (kube-scheduler)", wan && wan.lite.connections / wan.identities, 1, (v) => v.toFixed(1)),
+    // The metric must tell production what the relay saw.
+    result("upstream_connections_opened_total off the relay's count", wan && Math.abs((wan.lite.metrics?.connectionsOpened ?? Number.NaN) - wan.lite.connections), 0, (v) => v.toFixed(0)),
     // Shown as the events missing: each changed pod must reach the cached protobuf LIST.
     result("protobuf pod changes not applied to the cached LIST", wan && Math.max(0, wan.changedPods - (wan.lite.metrics?.watchEventsApplied ?? 0)), 0, (v) => v.toFixed(0)),
   ];
@@ -43,7 +46,7 @@ export function wanSection(wan: WanFigures | undefined, skipped: string | undefi
     `| direct | ${kb(wan.direct.fromServer)} | ${kb(wan.direct.toServer)} | ${wan.direct.connections} |`,
     `| through lite-apiserver | ${kb(wan.lite.fromServer)} (${times(wan.lite.fromServer / wan.direct.fromServer)}) | ${kb(wan.lite.toServer)} (${times(wan.lite.toServer / wan.direct.toServer)}) | ${wan.lite.connections} |`,
     ...(metrics
-      ? ["", `lite-apiserver's own metrics for the same run: \`upstream_bytes_total\` received ${kb(metrics.received)}, sent ${kb(metrics.sent)} (body bytes only), watch events applied ${metrics.watchEventsApplied}.`]
+      ? ["", `lite-apiserver's own metrics for the same run: \`upstream_bytes_total\` received ${kb(metrics.received)}, sent ${kb(metrics.sent)} (body bytes only); \`upstream_connections_opened_total\` ${metrics.connectionsOpened}; watch events applied ${metrics.watchEventsApplied}.`]
       : []),
     "",
   ].join("\n");
