@@ -17,6 +17,9 @@ const TOKEN_CHAR = /[0-9a-zA-Z+\-.]/;
 const META_FIELDS = new Set(["name", "namespace", "resourceVersion"]);
 /** Element keys a repeat of which would make the noted fields differ from what JSON.parse sees. */
 const ELEMENT_KEYS = new Set(["metadata", "object", "cells", "kind", "apiVersion"]);
+/** Bits 0-4: ELEMENT_KEYS; 5-7: META_FIELDS in `metadata`; 8-10 (shifted by 3) in `object.metadata`. */
+const ELEMENT_KEY_BITS = new Map([...ELEMENT_KEYS].map((key, i) => [key, 1 << i]));
+const META_FIELD_BITS = new Map([...META_FIELDS].map((key, i) => [key, 1 << (ELEMENT_KEYS.size + i)]));
 const KNOWN_KEYS = ["items", "rows", ...ELEMENT_KEYS, ...META_FIELDS].map((name) => ({ name, bytes: new TextEncoder().encode(name) }));
 /** Element depth: the top object (1), the items array (2), the element itself (3). */
 const ELEMENT_DEPTH = 3;
@@ -47,8 +50,8 @@ export class JsonListScanner {
   private element: ScannedElement | undefined;
   private elementParts: Uint8Array[] = [];
   private glueParts: Uint8Array[] = [];
-  /** Watched keys seen in the current element ("kind"), its metadata ("m.name"), its object's ("o.name"). */
-  private readonly seenKeys = new Set<string>();
+  /** Watched keys seen in the current element, its metadata, its object's metadata: one bit each. */
+  private seenKeys = 0;
   private readonly result: ScannedBody = { elements: [], glue: [], arraysOpened: { items: 0, rows: 0 } };
 
   push(chunk: Uint8Array): void {
@@ -93,8 +96,10 @@ export class JsonListScanner {
         if (this.expect !== Expect.Value && this.expect !== Expect.FirstValueOrClose) return this.fail();
         if (this.objects.length === MAX_DEPTH) return this.fail();
         if (this.startsElement(byte)) {
-          this.result.glue.push(this.joined(this.glueParts, chunk.subarray(pieceStart, i)));
-          this.glueParts = [];
+          // Between two items the glue is a lone comma: spare that a view and a decode.
+          const comma = this.glueParts.length === 0 && i === pieceStart + 1 && chunk[pieceStart] === COMMA;
+          this.result.glue.push(comma ? "," : this.joined(this.glueParts, chunk.subarray(pieceStart, i)));
+          if (this.glueParts.length > 0) this.glueParts = [];
           pieceStart = i;
         }
         this.noteContainerValue(byte === 0x7b);
@@ -166,13 +171,13 @@ export class JsonListScanner {
 
   private wantsString(): boolean {
     const depth = this.objects.length;
+    if (depth === 1) return this.stringIsKey;
+    if (this.element === undefined || depth < ELEMENT_DEPTH || depth > ELEMENT_DEPTH + 2) return false;
     if (!this.stringIsKey) return this.metaTarget() !== undefined && META_FIELDS.has(this.keys[depth]!);
-    if (depth === 1) return true;
-    if (this.element === undefined) return false;
-    const [outer, inner] = [this.keys[ELEMENT_DEPTH], this.keys[ELEMENT_DEPTH + 1]];
     if (depth === ELEMENT_DEPTH) return true;
+    const outer = this.keys[ELEMENT_DEPTH];
     if (depth === ELEMENT_DEPTH + 1) return outer === "metadata" || outer === "object";
-    return depth === ELEMENT_DEPTH + 2 && outer === "object" && inner === "metadata";
+    return outer === "object" && this.keys[ELEMENT_DEPTH + 1] === "metadata";
   }
 
   /** Where a string value at the current position would be noted, if anywhere. */
@@ -230,12 +235,14 @@ export class JsonListScanner {
     this.keys[depth] = key;
     const element = this.element;
     if (!element || depth < ELEMENT_DEPTH) return;
+    if (key === "") return;
     const target = depth === ELEMENT_DEPTH ? undefined : this.metaTarget();
-    const watched = target === undefined ? depth === ELEMENT_DEPTH && ELEMENT_KEYS.has(key) : META_FIELDS.has(key);
-    if (!watched) return;
-    const path = target === undefined ? key : target === element.meta ? `m.${key}` : `o.${key}`;
-    if (this.seenKeys.has(path)) element.irregular = true;
-    this.seenKeys.add(path);
+    const fieldBit = META_FIELD_BITS.get(key);
+    const bit = target === undefined ? (depth === ELEMENT_DEPTH ? ELEMENT_KEY_BITS.get(key) : undefined)
+      : fieldBit === undefined ? undefined : fieldBit << (target === element.meta ? 0 : 3);
+    if (bit === undefined) return;
+    if (this.seenKeys & bit) element.irregular = true;
+    this.seenKeys |= bit;
     if (key === "kind" && depth === ELEMENT_DEPTH) element.hasKind = true;
     if (key === "apiVersion" && depth === ELEMENT_DEPTH) element.hasApiVersion = true;
   }
@@ -247,7 +254,7 @@ export class JsonListScanner {
       array: this.array, text: "", meta: {}, objectMeta: {}, hasKind: false, hasApiVersion: false,
       cellsArray: false, objectRecord: false, irregular: false,
     };
-    this.seenKeys.clear();
+    this.seenKeys = 0;
     return true;
   }
 
@@ -285,7 +292,7 @@ export class JsonListScanner {
 
   /** The text of `parts` and then `last`. */
   private joined(parts: Uint8Array[], last?: Uint8Array): string {
-    if (parts.length === 0) return last === undefined ? "" : last.length === 1 && last[0] === COMMA ? "," : utf8.decode(last);
+    if (parts.length === 0) return last === undefined ? "" : utf8.decode(last);
     return utf8.decode(Bun.concatArrayBuffers(last === undefined ? parts : [...parts, last]));
   }
 }
