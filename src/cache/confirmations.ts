@@ -34,6 +34,11 @@ function bookKey(identity: string): string {
  */
 export class Confirmations {
   private readonly recorded = new Map<string, number>();
+  /**
+   * What `read` found during the current turn: one offline answer asks about the same entry up to
+   * three times (gone? still usable? how old?), each a store read with its checks otherwise.
+   */
+  private readonly readThisTurn = new Map<string, string | undefined>();
 
   constructor(private readonly store: CacheStore, private readonly now: () => number = Date.now) {}
 
@@ -89,11 +94,16 @@ export class Confirmations {
 
   /** The recorded text: a confirmation time in ms, or `{"goneAt":ms}`. */
   private read(entryKey: string): string | undefined {
+    if (this.readThisTurn.has(entryKey)) return this.readThisTurn.get(entryKey);
     const identity = identityOf(entryKey);
-    return identity === undefined ? undefined : this.store.getListItem(bookKey(identity), entryKey)?.json;
+    const text = identity === undefined ? undefined : this.store.getListItem(bookKey(identity), entryKey)?.json;
+    if (this.readThisTurn.size === 0) queueMicrotask(() => this.readThisTurn.clear());
+    this.readThisTurn.set(entryKey, text);
+    return text;
   }
 
   private write(identity: string, entryKey: string, json: string): void {
+    this.readThisTurn.delete(entryKey);
     const book = bookKey(identity);
     if (!this.store.hasList(book)) this.store.putList(book, META, []);
     this.store.upsertListItem(book, { key: entryKey, resourceVersion: "", json });

@@ -61,4 +61,29 @@ describe("Confirmations", () => {
     expect(confirmations.isGone(KEY)).toBe(false);
     expect(confirmations.ageSeconds(KEY)).toBe(0);
   });
+
+  test("one turn reads an entry's record from the store once, and sees its own writes", async () => {
+    let now = 5_000;
+    let reads = 0;
+    const store = new MemoryStore();
+    const getItem = store.getListItem.bind(store);
+    store.getListItem = (listKey, itemKey) => {
+      reads++;
+      return getItem(listKey, itemKey);
+    };
+    const confirmations = new Confirmations(store, () => now);
+    confirmations.confirm(KEY);
+    await Promise.resolve();
+    reads = 0;
+    // What an offline answer asks: gone? still usable? how old?
+    expect([confirmations.isGone(KEY), confirmations.confirmedAt(KEY), confirmations.ageSeconds(KEY)]).toEqual([false, 5_000, 0]);
+    expect(reads).toBe(1);
+    now += 3_000;
+    confirmations.markGone(KEY);
+    expect(confirmations.isGone(KEY)).toBe(true);
+    await Promise.resolve();
+    reads = 0;
+    expect(confirmations.isGone(KEY)).toBe(true);
+    expect(reads).toBe(1);
+  });
 });
