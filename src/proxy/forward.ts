@@ -8,6 +8,7 @@ import type { Caller } from "./caller.ts";
 import { endToEndHeaders } from "./headers.ts";
 import { isLongRunning } from "./long-running.ts";
 import { partitionOf } from "./partition.ts";
+import { readBounded, readsWhole, WHOLE_BODY_BYTES } from "./request-body.ts";
 import { SessionClosedError, type SessionManager } from "./sessions.ts";
 import { tapBody } from "./tap.ts";
 import { UnreachableError, type Upstream } from "./upstream.ts";
@@ -68,6 +69,12 @@ export class Forwarder<Plan> {
       }
       plan = cache.withBody(plan, bytes, headers.get("content-type"));
       body = bytes;
+    } else if (body instanceof ReadableStream && readsWhole(request.headers.get("content-length"))) {
+      const bytes = await readBounded(body, WHOLE_BODY_BYTES);
+      if (bytes === undefined) {
+        return finish(statusResponse(400, "BadRequest", "lite-apiserver: the request body is longer than its Content-Length"), "offline");
+      }
+      body = bytes;
     }
     if (!upstream.reachable) return finish(cache.answerOffline(plan, request.signal), "offline");
     try {
@@ -96,18 +103,6 @@ export class Forwarder<Plan> {
 
 /** kube-apiserver's own limit on request bodies (3 MB): larger ones it refuses anyway. */
 const MAX_READ_BODY_BYTES = 3 * 1024 * 1024;
-
-/** The whole body, or `undefined` once it exceeds `limit` bytes. */
-async function readBounded(body: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array | undefined> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.byteLength;
-    if (size > limit) return undefined;
-    chunks.push(chunk);
-  }
-  return Bun.concatArrayBuffers(chunks, Infinity, true);
-}
 
 function stripHopByHop(response: Response): Response {
   return new Response(response.body, {
