@@ -29,6 +29,13 @@ function replaceDamaged(path: string, log: Logger, why: string): Database {
 /** What is bound to one open database; replaced whole when a damaged file is started afresh. */
 function connect(db: Database) {
   const sql = prepareStatements(db);
+  /** The item's body, then its row: one unit, so no body is left that no row names. */
+  const writeItem = (listKey: string, item: ListItem) => {
+    const body = bodyHash(item.json);
+    sql.putBodyIfListed.run(body, item.json, listKey);
+    sql.upsertItem.run(listKey, item.key, item.resourceVersion, body, itemChecksum(listKey, item));
+  };
+  const writeItemAlone = db.transaction(writeItem);
   return {
     db,
     sql,
@@ -48,11 +55,12 @@ function connect(db: Database) {
       }
       for (const gone of stored.keys()) sql.deleteItem.run(key, gone);
     }),
-    upsertItem: db.transaction((listKey: string, item: ListItem) => {
-      const body = bodyHash(item.json);
-      sql.putBodyIfListed.run(body, item.json, listKey);
-      sql.upsertItem.run(listKey, item.key, item.resourceVersion, body, itemChecksum(listKey, item));
-    }),
+    upsertItem: (listKey: string, item: ListItem) => {
+      // Inside a batch (write-behind's flush) already atomic: a savepoint per item would cost
+      // more than both statements (measured: about 70 µs of the 130 µs per batched event).
+      if (db.inTransaction) writeItem(listKey, item);
+      else writeItemAlone(listKey, item);
+    },
     inTransaction: db.transaction((writes: () => void) => writes()),
     removeList: db.transaction((key: string) => {
       sql.deleteItems.run(key);
