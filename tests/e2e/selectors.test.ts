@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { kubeFetch, kubectl, startCluster, type Cluster } from "./harness/cluster.ts";
 import { createCrd } from "./harness/crd.ts";
-import { writeLiteConfig } from "./harness/lite-config.ts";
-import { startLiteProcess, type LiteProcess } from "./harness/lite-process.ts";
+import type { LiteProcess } from "./harness/lite-process.ts";
+import { cloudComesBack, cloudGoesAway, startOfflineLite } from "./harness/offline-lite.ts";
 import { BROAD_LISTS, selectorObjects, selectorQueries } from "./harness/selector-cases.ts";
 import { until } from "../helpers/until.ts";
 import { humanDuration } from "../../src/cache/table-age.ts";
@@ -53,10 +53,7 @@ beforeAll(async () => {
   const created = await kubectl(cluster.kubeconfigs.admin, ["apply", "-f", "-"],
     { stdin: JSON.stringify({ apiVersion: "v1", kind: "List", items: selectorObjects() }) });
   if (created.code !== 0) throw new Error(`creating the objects: ${created.stderr}`);
-  const configFile = writeLiteConfig(cluster, join(cluster.dir, "lite.toml"), {
-    backend: "sqlite", cacheDir: join(cluster.dir, "cache"), upstream: { timeout: "2s", health_interval: "1s" },
-  });
-  lite = await startLiteProcess(configFile, cluster.ports.liteAdmin, join(cluster.dir, "lite.log"));
+  lite = await startOfflineLite(cluster, join(cluster.dir, "cache"));
 }, 240_000);
 
 afterAll(async () => {
@@ -64,7 +61,6 @@ afterAll(async () => {
   await cluster?.down();
 }, 60_000);
 
-const upstreamUp = async () => /^lite_apiserver_upstream_up 1$/m.test(await lite.metrics());
 
 describe("selector LISTs offline, as the real kube-apiserver answers them", () => {
   test("online: the cloud answers every selector query; lite-apiserver caches only the broad LISTs", async () => {
@@ -93,8 +89,7 @@ describe("selector LISTs offline, as the real kube-apiserver answers them", () =
   }, 120_000);
 
   test("offline: each selector LIST gets the cloud's status, items and order; kind and version of the broad LIST", async () => {
-    await cluster.stopApiserver();
-    await until(async () => !(await upstreamUp()), "lite-apiserver to notice the cloud is gone", 30_000);
+    await cloudGoesAway(cluster, lite);
     const mismatches: string[] = [];
     for (const [path, expected] of cloud) {
       if (path === "table") continue;
@@ -160,8 +155,7 @@ describe("staleness is visible offline", () => {
 
 describe("a second look from the cloud's side", () => {
   test("a LIST the cloud answers 404 once it is back (its CRD removed) is never served again offline", async () => {
-    await cluster.startApiserver();
-    await until(upstreamUp, "lite-apiserver to see the cloud again", 60_000);
+    await cloudComesBack(cluster, lite);
     await createCrd(cluster, "gizmos", "Gizmo");
     const gizmo = { apiVersion: "e2e.lite.dev/v1", kind: "Gizmo", metadata: { name: "z", namespace: "sel-a", labels: { app: "web" } } };
     expect((await kubectl(cluster.kubeconfigs.admin, ["apply", "-f", "-"], { stdin: JSON.stringify(gizmo) })).code).toBe(0);
@@ -171,8 +165,7 @@ describe("a second look from the cloud's side", () => {
     await until(async () => (await kubeFetch(cluster, "admin", gizmos)).status === 404, "the cloud to stop serving gizmos", 60_000);
     expect((await kubeFetch(cluster, "admin", gizmos, { via: "lite" })).status).toBe(404);
 
-    await cluster.stopApiserver();
-    await until(async () => !(await upstreamUp()), "lite-apiserver to notice the cloud is gone", 30_000);
+    await cloudGoesAway(cluster, lite);
     expect((await kubeFetch(cluster, "admin", gizmos, { via: "lite" })).status).toBe(503);
     // Nor is it the broader LIST of a narrower one.
     expect((await kubeFetch(cluster, "admin", "/apis/e2e.lite.dev/v1/namespaces/sel-a/gizmos?labelSelector=app", { via: "lite" })).status).toBe(503);

@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { kubeFetch, kubectl, startCluster, type Cluster } from "./harness/cluster.ts";
 import { createCrd } from "./harness/crd.ts";
-import { writeLiteConfig } from "./harness/lite-config.ts";
-import { startLiteProcess, type LiteProcess } from "./harness/lite-process.ts";
+import type { LiteProcess } from "./harness/lite-process.ts";
+import { cloudComesBack, cloudGoesAway, startOfflineLite } from "./harness/offline-lite.ts";
 import { until } from "../helpers/until.ts";
 
 const SLOT = 16;
@@ -32,19 +32,8 @@ async function deleteCrd(plural: string): Promise<void> {
   await until(async () => (await kubeFetch(cluster, "admin", listOf(plural))).status === 404, `the cloud to stop serving ${plural}`, 60_000);
 }
 
-const upstreamUp = async () => /^lite_apiserver_upstream_up 1$/m.test(await lite.metrics());
 const viaLite = (caller: "admin" | "token", path: string, accept = "application/json") =>
   kubeFetch(cluster, caller, path, { via: "lite", headers: { Accept: accept } });
-
-async function cloudGoesAway(): Promise<void> {
-  await cluster.stopApiserver();
-  await until(async () => !(await upstreamUp()), "lite-apiserver to notice the cloud is gone", 30_000);
-}
-
-async function cloudComesBack(): Promise<void> {
-  await cluster.startApiserver();
-  await until(upstreamUp, "lite-apiserver to see the cloud again", 60_000);
-}
 
 beforeAll(async () => {
   cluster = await startCluster({ slot: SLOT });
@@ -59,10 +48,7 @@ beforeAll(async () => {
     const created = await kubectl(cluster.kubeconfigs.admin, args);
     if (created.code !== 0) throw new Error(`${args.join(" ")}: ${created.stderr}`);
   }
-  const configFile = writeLiteConfig(cluster, join(cluster.dir, "lite.toml"), {
-    backend: "sqlite", cacheDir: join(cluster.dir, "cache"), upstream: { timeout: "2s", health_interval: "1s" },
-  });
-  lite = await startLiteProcess(configFile, cluster.ports.liteAdmin, join(cluster.dir, "lite.log"));
+  lite = await startOfflineLite(cluster, join(cluster.dir, "cache"));
 }, 240_000);
 
 afterAll(async () => {
@@ -84,7 +70,7 @@ describe("a second look from the cloud's side", () => {
     const discovery = await viaLite("admin", GROUP_VERSION);
     expect(await discovery.text()).not.toContain('"doohickeys"');
 
-    await cloudGoesAway();
+    await cloudGoesAway(cluster, lite);
     for (const [caller, accept] of [["token", "application/json"], ["admin", TABLE]] as const) {
       const refused = await viaLite(caller, listOf("doohickeys"), accept);
       expect(refused.status).toBe(503);
@@ -96,14 +82,14 @@ describe("a second look from the cloud's side", () => {
   }, 240_000);
 
   test("a collection LIST answered 404 to one caller drops another caller's cached LIST of it", async () => {
-    await cloudComesBack();
+    await cloudComesBack(cluster, lite);
     expect((await viaLite("token", listOf("sprockets"))).status).toBe(200);
     expect((await viaLite("admin", listOf("sprockets"))).status).toBe(200);
 
     await deleteCrd("sprockets");
     expect((await viaLite("admin", listOf("sprockets"))).status).toBe(404);
 
-    await cloudGoesAway();
+    await cloudGoesAway(cluster, lite);
     expect((await viaLite("token", listOf("sprockets"))).status).toBe(503);
     expect((await viaLite("admin", listOf("sprockets"))).status).toBe(503);
     expect((await viaLite("token", listOf("whatsits"))).status).toBe(200);

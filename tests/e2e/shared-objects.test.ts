@@ -7,9 +7,8 @@ import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { kubeFetch, kubectl, startCluster, type Cluster } from "./harness/cluster.ts";
-import { writeLiteConfig } from "./harness/lite-config.ts";
-import { startLiteProcess, type LiteProcess } from "./harness/lite-process.ts";
-import { until } from "../helpers/until.ts";
+import type { LiteProcess } from "./harness/lite-process.ts";
+import { cloudGoesAway, startOfflineLite } from "./harness/offline-lite.ts";
 
 const SLOT = 17;
 const SERVICES = "/api/v1/services";
@@ -22,7 +21,6 @@ let cacheDir: string;
 const namesOf = async (response: Response) =>
   ((await response.json()) as { items: Array<{ metadata: { namespace: string; name: string } }> }).items
     .map(({ metadata }) => `${metadata.namespace}/${metadata.name}`);
-const upstreamUp = async () => /^lite_apiserver_upstream_up 1$/m.test(await lite.metrics());
 
 /** Rows of the cache database's tables, read beside the running lite-apiserver (WAL allows it). */
 function rows(sql: string): number {
@@ -49,10 +47,7 @@ beforeAll(async () => {
     if (done.code !== 0) throw new Error(`${args.join(" ")}: ${done.stderr}`);
   }
   cacheDir = join(cluster.dir, "cache");
-  const configFile = writeLiteConfig(cluster, join(cluster.dir, "lite.toml"), {
-    backend: "sqlite", cacheDir, upstream: { timeout: "2s", health_interval: "1s" },
-  });
-  lite = await startLiteProcess(configFile, cluster.ports.liteAdmin, join(cluster.dir, "lite.log"));
+  lite = await startOfflineLite(cluster, cacheDir);
 }, 240_000);
 
 afterAll(async () => {
@@ -81,8 +76,7 @@ describe("objects stored once", () => {
   }, 120_000);
 
   test("offline, each caller gets its own cached LIST, and nothing it never cached", async () => {
-    await cluster.stopApiserver();
-    await until(async () => !(await upstreamUp()), "lite-apiserver to notice the cloud is gone", 30_000);
+    await cloudGoesAway(cluster, lite);
     for (const caller of CALLERS) {
       const response = await kubeFetch(cluster, caller, SERVICES, { via: "lite" });
       expect(response.status).toBe(200);
