@@ -109,14 +109,14 @@ export class OfflineAnswers {
    */
   private fromCollection(plan: CachePlan, collection: ObjectCollection, object: StoredObject | undefined): Response | undefined {
     const { store, stale } = this.deps;
-    const objectRv = object ? objectVersion(object.body) : "";
+    // The cached object is parsed only against a collection entry: most hits have none.
     const item = store.getListItem(collection.listKey, collection.itemKey);
     if (item) {
-      return !object || isLaterVersion(item.resourceVersion, objectRv) ? this.hit(plan, collection.listKey, item.json, "application/json") : undefined;
+      return !object || isLaterVersion(item.resourceVersion, objectVersion(object.body)) ? this.hit(plan, collection.listKey, item.json, "application/json") : undefined;
     }
     const listRv = store.getListResourceVersion(collection.listKey);
     if (listRv === undefined || stale.since(collection.listKey) !== undefined) return undefined;
-    if (object && !isLaterVersion(listRv, objectRv)) return undefined;
+    if (object && !isLaterVersion(listRv, objectVersion(object.body))) return undefined;
     const notFound = statusResponse(404, "NotFound", `${collection.resource} "${collection.name}" not found`);
     for (const [name, value] of Object.entries(cacheAnswerHeaders("application/json", this.deps.confirmations.ageSeconds(collection.listKey)))) {
       notFound.headers.set(name, value);

@@ -54,6 +54,7 @@ function splitPath(pathname: string): string[] {
 }
 
 function decodeSegment(segment: string): string {
+  if (!segment.includes("%")) return segment;
   try {
     return decodeURIComponent(segment);
   } catch {
