@@ -192,4 +192,34 @@ describe("upstream selection", () => {
       proxy.close();
     }
   });
+
+  // Read whole, it can go out in one HTTP/2 DATA frame that ends the stream (src/proxy/request-body.ts).
+  test("a small request body with a Content-Length goes to the cloud only once it is whole", async () => {
+    const lease = new TextEncoder().encode(JSON.stringify({ kind: "Lease", spec: { holderIdentity: "edge-1" } }));
+    let rest!: () => void;
+    const firstHalfSent = Promise.withResolvers<void>();
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(lease.subarray(0, 10));
+        firstHalfSent.resolve();
+        rest = () => {
+          controller.enqueue(lease.subarray(10));
+          controller.close();
+        };
+      },
+    });
+    const answered = fetch(`${lite.url}/echo?whole-body`, {
+      method: "PUT", body, duplex: "half", tls: clientTls(pki, pki.node),
+      headers: { "Content-Type": "application/json", "Content-Length": String(lease.length) },
+    } as RequestInit);
+    await firstHalfSent.promise;
+    // Time for a streamed request to reach the cloud; a slow machine only makes this check weaker.
+    await Bun.sleep(500);
+    expect(fake.seen.some((r) => r.path === "/echo?whole-body")).toBe(false);
+    rest();
+    const response = await answered;
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { body: string }).body).toBe(new TextDecoder().decode(lease));
+    await until(() => fake.seen.some((r) => r.path === "/echo?whole-body"), "the PUT to reach the cloud");
+  });
 });
