@@ -203,6 +203,8 @@ export class Upstream {
         this.setReachable(true);
         return true;
       }
+      // Logged like a request's failover, once: not again each round while every server is down.
+      if (this.up) this.options.log.warn("upstream server unreachable", { server: this.servers[index]!.origin, error: "the health probe failed" });
     }
     this.setReachable(false);
     return false;

@@ -161,6 +161,18 @@ describe("upstream selection", () => {
     }
   });
 
+  test("a health probe that fails over says so in the log, with no request needed", async () => {
+    const refusingServer = "https://127.0.0.1:1";
+    const failover = await startTestLite(pki, { servers: [refusingServer, fake.url] });
+    const refusals = () => failover.logs.map((line) => JSON.parse(line) as { msg: string; server?: string })
+      .filter((record) => record.msg === "upstream server unreachable" && record.server === refusingServer);
+    try {
+      await until(() => refusals().length > 0, "the start-up probe's failover logged");
+    } finally {
+      await failover.stop();
+    }
+  });
+
   test("upstream.proxy: requests go out through the egress proxy", async () => {
     const connects: string[] = [];
     const proxy = net.createServer((client) => {
