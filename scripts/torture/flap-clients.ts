@@ -70,6 +70,11 @@ export function startFlapClients(cluster: Cluster, liteUrl: string, cloud: Cloud
     });
     return list;
   };
+  /** A few of the cut-short answers are shown, so a run says what cutting them looked like. */
+  const cutShort = (what: string) => {
+    figures.aborted += 1;
+    if (figures.aborted <= 3) console.error(`torture: cut short: ${what.trim().slice(0, 300)}`);
+  };
   let running = true;
   const kubectlCache = mkdtempSync(join(tmpdir(), "lite-torture-kubectl-"));
   const kubectl = (args: string[], timeoutMs: number) => Bun.spawn(["kubectl", "--kubeconfig", cluster.kubeconfigs.nodeViaLite, "--cache-dir", kubectlCache, ...args], {
@@ -87,7 +92,7 @@ export function startFlapClients(cluster: Cluster, liteUrl: string, cloud: Cloud
       } else if (/ServiceUnavailable|currently unable to handle/.test(stderr)) {
         figures.unavailable += 1;
       } else if (/EOF|reset|stream error|INTERNAL_ERROR|broken pipe/i.test(stderr)) {
-        figures.aborted += 1;
+        cutShort(`kubectl get: ${stderr}`);
       } else {
         wrong(`kubectl get failed (${proc.exitCode}): ${stderr}`);
       }
@@ -113,15 +118,22 @@ export function startFlapClients(cluster: Cluster, liteUrl: string, cloud: Cloud
         lastByte = Date.now();
         pending += line + "\n";
         if (line !== "}") continue;
-        figures.answers += 1;
         try {
-          const object = JSON.parse(pending) as ConfigMapLike;
+          const object = JSON.parse(pending) as ConfigMapLike & { kind?: string; message?: string };
           const text = pending;
+          pending = "";
+          // kubectl prints a Status of its own when the stream it reads is reset under it.
+          if (object.kind === "Status" && /stream error|unable to decode an event/.test(object.message ?? "")) {
+            cutShort(`kubectl get -w: ${object.message}`);
+            continue;
+          }
+          figures.answers += 1;
           later.push(() => cloud.had(object) || wrong(`kubectl get -w: a state the cloud never had: ${text}`));
         } catch {
+          figures.answers += 1;
           wrong(`kubectl get -w: torn object ${pending}`);
+          pending = "";
         }
-        pending = "";
       }
       await proc.exited;
       clearInterval(watchdog);
@@ -145,8 +157,8 @@ export function startFlapClients(cluster: Cluster, liteUrl: string, cloud: Cloud
         if (response.status === 503) figures.unavailable += 1;
         else if (response.status !== 200) wrong(`LIST answered ${response.status}: ${text}`);
         else list = judgeList(text, (response.headers.get("warning") ?? "").includes(STALE), "LIST");
-      } catch {
-        figures.aborted += 1;
+      } catch (error) {
+        cutShort(`LIST: ${String(error)}`);
       }
       if (!list) {
         await Bun.sleep(50);
@@ -186,8 +198,8 @@ export function startFlapClients(cluster: Cluster, liteUrl: string, cloud: Cloud
           wrong(`WATCH: torn event ${line}`);
         }
       }
-    } catch {
-      if (!ended.signal.aborted) figures.aborted += 1;
+    } catch (error) {
+      if (!ended.signal.aborted) cutShort(`WATCH: ${String(error)}`);
     }
     if (hung) {
       figures.hung += 1;
