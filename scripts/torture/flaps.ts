@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Cluster, startCluster } from "../../tests/e2e/harness/cluster.ts";
 import { startLiteProcess } from "../../tests/e2e/harness/lite-process.ts";
+import { percentile } from "../../bench/stats.ts";
 import { LINK_FAULTS, type LinkFault, startFaultRelay } from "./fault-relay.ts";
 import { startCloudHistory } from "./flap-cloud.ts";
 import { type ClientFigures, startFlapClients } from "./flap-clients.ts";
@@ -32,11 +33,6 @@ export interface FlapFigures extends ClientFigures {
   lateRecoveries: number;
   cloudWrites: number;
   seconds: number;
-}
-
-function percentile(values: number[], fraction: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))] ?? 0);
 }
 
 /** The cluster's lite-apiserver config with the relay as its cloud and the run's tight timings. */
@@ -111,7 +107,7 @@ export async function runFlaps(options: { dir: string; flaps: number; clusterDir
     flaps: recoveries.length,
     byFault,
     ...clients.figures,
-    recoveryP99Ms: percentile(recoveries, 0.99),
+    recoveryP99Ms: Math.round(percentile(recoveries.sort((a, b) => a - b), 0.99) || 0),
     recoveryMaxMs: Math.round(Math.max(0, ...recoveries)),
     recoveryBoundMs: HEALTH_INTERVAL_MS + TIMEOUT_MS,
     lateRecoveries,

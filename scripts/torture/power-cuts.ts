@@ -4,6 +4,7 @@
  * equal a state the cloud really had, and be served to no other partition.
  */
 import { join } from "node:path";
+import { percentile } from "../../bench/stats.ts";
 import type { FakeUpstream } from "../../tests/helpers/fake-upstream.ts";
 import type { TestPki } from "../../tests/helpers/lite.ts";
 import { startFaultRelay } from "./fault-relay.ts";
@@ -34,10 +35,8 @@ function stateOf(object: { metadata?: { name?: string; resourceVersion?: string 
   return JSON.stringify([object.metadata?.name, object.metadata?.resourceVersion, object.data]);
 }
 
-function p99(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? 0);
-}
+/** The 99th percentile, rounded; 0 when there are none. */
+const p99 = (values: number[]) => Math.round(percentile([...values].sort((a, b) => a - b), 0.99) || 0);
 
 /** Changes a ConfigMap every 20 ms until stopped, remembering every state the cloud had. */
 function startChanges(fake: FakeUpstream, states: Set<string>): () => void {
