@@ -54,6 +54,12 @@ export class CacheCapture {
   /** Lists being re-fetched: how, how often so far, and the newest event version applied meanwhile. */
   private readonly healing = new Map<string, Healing>();
 
+  /**
+   * Lists that watches of this process moved on. Only for these is a newer cached version trusted
+   * over a LIST: one from an earlier run may come from a cloud whose versions started again.
+   */
+  private readonly watchedLists = new Set<string>();
+
   constructor(private readonly deps: CaptureDeps) {}
 
   sinkFor(plan: CachePlan, status: number, headers: Headers): BodySink | undefined {
@@ -159,6 +165,13 @@ export class CacheCapture {
 
   /** A whole, fresh LIST: current again, unless a watch applied something newer while it was fetched. */
   private replaceList(key: string, meta: Parameters<CacheStore["putList"]>[1], items: Parameters<CacheStore["putList"]>[2]): void {
+    const cachedVersion = this.deps.store.getListResourceVersion(key);
+    const movedOnByWatch = this.watchedLists.has(key) && cachedVersion !== undefined && (compareResourceVersions(cachedVersion, meta.resourceVersion) ?? 0) > 0;
+    if (movedOnByWatch && !this.healing.has(key)) {
+      // A slow LIST older than what watches already applied: storing it would take the list back
+      // under watches that are further on, and their next events would move it past changes it lacks.
+      return;
+    }
     this.deps.store.putList(key, meta, items);
     this.deps.confirmations.confirm(key);
     const healing = this.healing.get(key);
@@ -186,6 +199,7 @@ export class CacheCapture {
         setImmediate(() => {
           const applied = apply(bytes);
           if (applied === 0) return;
+          this.watchedLists.add(listKey);
           metrics.watchEventsApplied.inc({}, applied);
           confirmations.confirm(listKey);
           this.noteApplied(listKey);
