@@ -87,8 +87,9 @@ export function startFlapClients(cluster: Cluster, liteUrl: string, cloud: Cloud
       const [stdout, stderr] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
       await proc.exited;
       if (proc.exitCode === 0) {
-        if (stderr.includes("local cache")) figures.cacheAnswers += 1;
-        judgeList(stdout, stderr.includes(STALE), "kubectl get");
+        const fromCache = stderr.includes("local cache");
+        if (fromCache) figures.cacheAnswers += 1;
+        judgeList(stdout, stderr.includes(STALE), `kubectl get (${fromCache ? "cache" : "cloud"})`);
       } else if (/ServiceUnavailable|currently unable to handle/.test(stderr)) {
         figures.unavailable += 1;
       } else if (/EOF|reset|stream error|INTERNAL_ERROR|broken pipe/i.test(stderr)) {
@@ -156,7 +157,7 @@ export function startFlapClients(cluster: Cluster, liteUrl: string, cloud: Cloud
         if (response.headers.get("x-lite-apiserver-cache") === "hit") figures.cacheAnswers += 1;
         if (response.status === 503) figures.unavailable += 1;
         else if (response.status !== 200) wrong(`LIST answered ${response.status}: ${text}`);
-        else list = judgeList(text, (response.headers.get("warning") ?? "").includes(STALE), "LIST");
+        else list = judgeList(text, (response.headers.get("warning") ?? "").includes(STALE), `LIST (${response.headers.get("x-lite-apiserver-cache") ?? "cloud"})`);
       } catch (error) {
         cutShort(`LIST: ${String(error)}`);
       }
