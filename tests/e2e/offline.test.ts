@@ -22,6 +22,10 @@ beforeAll(async () => {
   await createCrd(cluster, "widgets", "Widget");
 }, BUILD_TIMEOUT_MS);
 
+afterAll(async () => {
+  await cluster?.down();
+}, 60_000);
+
 const names = (json: string) => (JSON.parse(json) as { items: { metadata: { name: string } }[] }).items.map((i) => i.metadata.name);
 
 for (const backend of ["sqlite", "file"] as const) {
