@@ -2,8 +2,9 @@
  * `npm run torture`: power cuts, link flaps against the real kube-apiserver, hostile input and the
  * bounded cache, against lite-apiserver run as a real process on loopback; prints a markdown table
  * and writes bench/results/torture.json (full counts, every part, only).
+ * Also a full disk and a broken store (a small tmpfs that fills; a corrupt and a locked database).
  * `--quick` runs each part with small counts (the regular test of this harness); `--only=a,b`
- * runs some parts (power, flaps, hostile, budget); `--cycles=N`, `--flaps=N`, `--hostile=N` and
+ * runs some parts (power, flaps, hostile, store, budget); `--cycles=N`, `--flaps=N`, `--hostile=N` and
  * `--answers=N` change a count.
  *
  * @example
@@ -16,6 +17,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startFakeUpstream } from "../tests/helpers/fake-upstream.ts";
 import { makeTestPki } from "../tests/helpers/lite.ts";
+import { runBrokenStore } from "./torture/broken-store.ts";
 import { runBudget } from "./torture/budget.ts";
 import { runFlaps } from "./torture/flaps.ts";
 import { runHostile } from "./torture/hostile.ts";
@@ -24,13 +26,13 @@ import { runPowerCuts } from "./torture/power-cuts.ts";
 
 const quick = process.argv.includes("--quick");
 const flag = (name: string) => process.argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
-const PARTS = ["power", "flaps", "hostile", "budget"];
+const PARTS = ["power", "flaps", "hostile", "store", "budget"];
 const only = flag("only")?.split(",") ?? PARTS;
 const unknown = only.filter((part) => !PARTS.includes(part));
 if (unknown.length > 0) throw new Error(`--only: unknown parts ${unknown.join(", ")} (parts: ${PARTS.join(", ")})`);
 const DEFAULTS = quick
-  ? { cycles: 2, flaps: 10, hostile: 400, answers: 3000, fileAnswers: 1000, budgetMiB: 2 }
-  : { cycles: 100, flaps: 1000, hostile: 100_000, answers: 200_000, fileAnswers: 200_000, budgetMiB: 16 };
+  ? { cycles: 2, flaps: 10, hostile: 400, answers: 3000, fileAnswers: 1000, budgetMiB: 2, storeRequests: 20 }
+  : { cycles: 100, flaps: 1000, hostile: 100_000, answers: 200_000, fileAnswers: 200_000, budgetMiB: 16, storeRequests: 200 };
 const count = (name: keyof typeof DEFAULTS) => Number(flag(name) ?? DEFAULTS[name]);
 const COUNTS = { cycles: count("cycles"), flaps: count("flaps"), hostile: count("hostile"), answers: count("answers"), fileAnswers: Number(flag("answers") ?? DEFAULTS.fileAnswers), budgetMiB: DEFAULTS.budgetMiB };
 const complete = !quick && only.length === PARTS.length && !process.argv.some((arg) => /^--(cycles|flaps|hostile|answers)=/.test(arg));
@@ -79,6 +81,16 @@ try {
     addRow(["hostile input", `${hostile.requests} requests`, `crashes ${hostile.crashes}, leaks ${hostile.leaks}`, `RSS peak ${mib(hostile.rssPeakBytes)}`]);
   }
 
+  if (only.includes("store")) {
+    const fake = await startFakeUpstream({ cert: pki.upstreamServer.certPem, key: pki.upstreamServer.keyPem, ca: pki.ca.certPem });
+    const store = await runBrokenStore({ pki, dir, fake, requestsPerCase: DEFAULTS.storeRequests });
+    await fake.close();
+    results.brokenStore = store;
+    addRow(store === undefined ? ["full disk, broken store", "not run: cannot mount a tmpfs here", "", ""] : [
+      "full disk, broken store", `${store.cases} cases (full tmpfs sqlite/file, corrupt, locked), ${store.requests} requests`,
+      `not answered by the cloud ${store.failed}, unnoticed ${store.unnoticed}, noisy ${store.noisy}`, `repair to ready again: max ${store.recoveryMaxMs} ms`]);
+  }
+
   for (const backend of only.includes("budget") ? ["sqlite", "file"] as const : []) {
     const budgetDir = join(budgetRoot, `budget-${backend}`);
     mkdirSync(budgetDir);
@@ -99,6 +111,7 @@ const table = ["| run | load | goal 0 / budget | figures |", "| --- | --- | --- 
 console.log(table);
 const failures = Object.values(results).filter((figures): figures is Record<string, number> => typeof figures === "object")
   .reduce((sum, figures) => sum + (figures.torn ?? 0) + (figures.wrong ?? 0) + (figures.crashes ?? 0) + (figures.leaks ?? 0) + (figures.hung ?? 0)
+    + (figures.failed ?? 0) + (figures.unnoticed ?? 0) + (figures.noisy ?? 0)
     + ((figures.diskBytes ?? 0) > (figures.maxBytes ?? Infinity) ? 1 : 0), 0);
 console.log(`torture: ${failures} failures`);
 if (!quick) {

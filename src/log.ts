@@ -29,13 +29,23 @@ function formatText(time: string, level: LogLevel, msg: string, fields: LogField
   return line;
 }
 
+/**
+ * Writes a record to stderr. A stderr that breaks (its reader gone: EPIPE; a log file on a full
+ * disk: ENOSPC) loses the records written meanwhile, never the process: unhandled, that stream
+ * error ends it, and under `Restart=always` the node would lose its proxy over a log line.
+ */
+function writeStderr(line: string): void {
+  if (process.stderr.listenerCount("error") === 0) process.stderr.on("error", () => {});
+  process.stderr.write(line + "\n");
+}
+
 export function createLogger(options: {
   level: LogLevel;
   format: LogFormat;
   write?: (line: string) => void;
 }): Logger {
   const threshold = RANK[options.level];
-  const write = options.write ?? ((line: string) => process.stderr.write(line + "\n"));
+  const write = options.write ?? writeStderr;
   const emit = (level: LogLevel, msg: string, fields: LogFields = {}) => {
     if (RANK[level] < threshold) return;
     const time = new Date().toISOString();

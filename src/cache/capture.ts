@@ -218,9 +218,11 @@ export class CacheCapture {
   /** Marks a cached list stale and, when the watch that found it out allows, heals it. */
   private markStale(listKey: string, sinceVersion: string, watch?: CachePlan, evenIfNotHeld = false): void {
     if (!evenIfNotHeld && !this.deps.store.hasList(listKey)) return;
-    this.deps.stale.mark(listKey, sinceVersion);
-    this.deps.metrics.cacheStaleLists.set(this.deps.stale.count);
-    this.deps.log.info("cache: cached list may miss changes", { since: sinceVersion });
+    // Said once per list: on a full disk every failed write of it would say it again.
+    if (this.deps.stale.mark(listKey, sinceVersion)) {
+      this.deps.metrics.cacheStaleLists.set(this.deps.stale.count);
+      this.deps.log.info("cache: cached list may miss changes", { since: sinceVersion });
+    }
     if (watch?.listUrl === undefined || watch.form !== "json" || this.healing.has(listKey)) return;
     this.heal(listKey, { url: watch.listUrl(), partition: watch.partition }, 1);
   }

@@ -31,10 +31,12 @@ export class StaleLists {
 
   constructor(private readonly store: CacheStore) {}
 
-  mark(listKey: string, sinceVersion: string): void {
-    if (this.known.has(listKey)) return;
+  /** Marks `listKey` stale since `sinceVersion`; false when it already was (the first mark stands). */
+  mark(listKey: string, sinceVersion: string): boolean {
+    if (this.known.has(listKey)) return false;
     this.known.set(listKey, sinceVersion);
     this.store.putObject(markerKey(listKey), { contentType: "text/plain", body: new TextEncoder().encode(sinceVersion) });
+    return true;
   }
 
   clear(listKey: string): void {

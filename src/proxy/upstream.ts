@@ -203,8 +203,9 @@ export class Upstream {
         this.setReachable(true);
         return true;
       }
-      // Logged like a request's failover, once: not again each round while every server is down.
-      if (this.up) this.options.log.warn("upstream server unreachable", { server: this.servers[index]!.origin, error: "the health probe failed" });
+      // Logged like a request's failover, once: not again each round while every server is down,
+      // and not for a lone server, whose going away the reachability change itself says.
+      if (this.up && this.servers.length > 1) this.options.log.warn("upstream server unreachable", { server: this.servers[index]!.origin, error: "the health probe failed" });
     }
     this.setReachable(false);
     return false;

@@ -105,3 +105,15 @@ test("without a write function, records go to stderr", () => {
   expect(written[0]).toEndWith("\n");
   expect(JSON.parse(written[0]!)).toMatchObject({ level: "info", msg: "to stderr" });
 });
+
+test("a stderr whose reader is gone loses log lines, not the process", async () => {
+  const script = `import { createLogger } from ${JSON.stringify(`${import.meta.dir}/../../src/log.ts`)};
+    const log = createLogger({ level: "info", format: "json" });
+    for (let i = 0; i < 20000; i++) log.info("line", { i, pad: "x".repeat(200) });
+    setTimeout(() => console.log("alive"), 100);`;
+  const child = Bun.spawn([process.execPath, "-e", script], { stdout: "pipe", stderr: "pipe" });
+  // The reader leaves at once: every write after the pipe's buffer fills fails with EPIPE.
+  await child.stderr.cancel();
+  const [code, stdout] = await Promise.all([child.exited, new Response(child.stdout).text()]);
+  expect({ code, stdout }).toEqual({ code: 0, stdout: "alive\n" });
+});
