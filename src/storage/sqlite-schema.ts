@@ -3,6 +3,7 @@
  * is only a cache, so a file of another version, or one that is not a database, starts empty.
  */
 import { Database, SQLiteError } from "bun:sqlite";
+import { rmSync } from "node:fs";
 import type { Logger } from "../log.ts";
 
 /** 3: list items keep their JSON in `item_bodies`, stored once however many lists hold it. */
@@ -73,7 +74,7 @@ function startEmpty(db: Database): void {
  * space, no permission) are thrown.
  *
  * @example
- * const db = openCacheDatabase("/var/lib/lite-apiserver/cache.db", log) ?? replaceDamagedFile();
+ * const db = openCacheDatabase("/var/lib/lite-apiserver/cache.db", log) ?? replaceDamagedCacheDatabase(path, log, why);
  */
 export function openCacheDatabase(path: string, log: Logger): Database | undefined {
   const db = new Database(path, { create: true, strict: true });
@@ -94,4 +95,28 @@ export function openCacheDatabase(path: string, log: Logger): Database | undefin
     if (isDamagedDatabase(error)) return undefined;
     throw error;
   }
+}
+
+/**
+ * Opens the cache database at `path`, replacing it with an empty one when it is damaged: it is only a cache.
+ *
+ * @example
+ * const db = openOrReplaceCacheDatabase("/var/lib/lite-apiserver/cache.db", log);
+ */
+export function openOrReplaceCacheDatabase(path: string, log: Logger): Database {
+  return openCacheDatabase(path, log) ?? replaceDamagedCacheDatabase(path, log, "not a usable database");
+}
+
+/**
+ * Deletes the damaged database at `path` (with its WAL) and opens an empty one in its place.
+ *
+ * @example
+ * db = replaceDamagedCacheDatabase(path, log, "SQLITE_CORRUPT on read");
+ */
+export function replaceDamagedCacheDatabase(path: string, log: Logger, why: string): Database {
+  log.warn("cache database is damaged, starting with an empty cache", { path, why });
+  for (const suffix of ["", "-wal", "-shm"]) rmSync(path + suffix, { force: true });
+  const fresh = openCacheDatabase(path, log);
+  if (fresh === undefined) throw new Error(`cannot create a usable cache database at ${path}`);
+  return fresh;
 }

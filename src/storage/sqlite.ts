@@ -1,30 +1,15 @@
 import type { Database } from "bun:sqlite";
-import { existsSync, rmSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "../log.ts";
 import { parseListMeta, serializeListMeta } from "./meta.ts";
 import { checksumFields } from "./record.ts";
-import { isDamagedDatabase, openCacheDatabase } from "./sqlite-schema.ts";
+import { isDamagedDatabase, openOrReplaceCacheDatabase, replaceDamagedCacheDatabase } from "./sqlite-schema.ts";
 import { bodyHash, checkedItem, itemChecksum, prepareStatements, type Statements } from "./sqlite-statements.ts";
 import { evictOldest, removePartitions } from "./sqlite-budget.ts";
 import { checkIntegrityInBackground, type IntegrityVerdict } from "./sqlite-check.ts";
 import { markCleanStop, takeCleanStop } from "./clean-stop.ts";
 import type { CacheStore, ListItem, ListMeta, StoredList, StoredObject, UsageOptions } from "./types.ts";
-
-/** Opens DIR/cache.db, replacing it with an empty one when it is damaged: it is only a cache. */
-function openDatabase(path: string, log: Logger): Database {
-  const db = openCacheDatabase(path, log);
-  if (db) return db;
-  return replaceDamaged(path, log, "not a usable database");
-}
-
-function replaceDamaged(path: string, log: Logger, why: string): Database {
-  log.warn("cache database is damaged, starting with an empty cache", { path, why });
-  for (const suffix of ["", "-wal", "-shm"]) rmSync(path + suffix, { force: true });
-  const fresh = openCacheDatabase(path, log);
-  if (fresh === undefined) throw new Error(`cannot create a usable cache database at ${path}`);
-  return fresh;
-}
 
 /** What is bound to one open database; replaced whole when a damaged file is started afresh. */
 function connect(db: Database) {
@@ -118,7 +103,7 @@ export class SqliteStore implements CacheStore {
     this.dir = options.dir;
     const cleanStop = takeCleanStop(options.dir);
     const existed = existsSync(this.path);
-    this.connection = connect(openDatabase(this.path, options.log));
+    this.connection = connect(openOrReplaceCacheDatabase(this.path, options.log));
     this.integrity = cleanStop || !existed ? Promise.resolve({ state: "skipped" }) : this.checkInBackground();
   }
 
@@ -258,7 +243,7 @@ export class SqliteStore implements CacheStore {
     const old = this.connection;
     finalizeAll(old.sql);
     old.db.close(false);
-    this.connection = connect(replaceDamaged(this.path, this.log, why));
+    this.connection = connect(replaceDamagedCacheDatabase(this.path, this.log, why));
   }
 
   /**
