@@ -29,7 +29,7 @@ if (prepared.exitCode !== 0) {
 
 const extraArgs = process.argv.slice(2);
 const namesPath = extraArgs.some((arg) => !arg.startsWith("-") && existsSync(arg));
-const bun = Bun.spawn([process.execPath, "test", "--timeout", String(TEST_TIMEOUT_MS), ...(namesPath ? [] : ["./tests"]), ...extraArgs], {
+const bun = Bun.spawn([process.execPath, "test", "--timeout", String(TEST_TIMEOUT_MS), "--preload", join(import.meta.dir, "../tests/helpers/remove-temp-dirs.ts"), ...(namesPath ? [] : ["./tests"]), ...extraArgs], {
   stdin: "inherit",
   stdout: "inherit",
   stderr: "pipe",

@@ -9,6 +9,7 @@ import { parseConfig } from "../../src/config/load.ts";
 import { createLogger, type Logger } from "../../src/log.ts";
 import { startLiteApiserver, type RunningLiteApiserver } from "../../src/lite-apiserver.ts";
 import { makeCa, makeCert, makeSelfSigned, type Ca, type IssuedCert } from "./pki.ts";
+import { removedAfterRun } from "./temp-dirs.ts";
 
 export interface TestPki {
   dir: string;
@@ -23,7 +24,7 @@ export interface TestPki {
 }
 
 export function makeTestPki(): TestPki {
-  const dir = mkdtempSync(join(tmpdir(), "lite-pki-"));
+  const dir = removedAfterRun(mkdtempSync(join(tmpdir(), "lite-pki-")));
   const ca = makeCa(dir);
   return {
     dir,
