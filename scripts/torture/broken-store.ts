@@ -10,6 +10,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FakeUpstream } from "../../tests/helpers/fake-upstream.ts";
 import type { TestPki } from "../../tests/helpers/lite.ts";
+import { until } from "../../tests/helpers/until.ts";
 import { callerTls, firstAnswer, kill, spawnLite, writeLiteConfig, type LiteChild } from "./lite.ts";
 
 export interface BrokenStoreFigures {
@@ -32,13 +33,15 @@ const admin = (child: LiteChild, path: string) => fetch(`http://127.0.0.1:${chil
 const storeUp = async (child: LiteChild) => /^lite_apiserver_cache_store_up 1$/m.test(await (await admin(child, "/metrics")).text());
 const ready = async (child: LiteChild) => (await admin(child, "/readyz")).status === 200;
 
-async function until(check: () => Promise<boolean>, timeoutMs = WAIT_MS): Promise<number | undefined> {
+/** How long `check` took to hold (a check that throws does not hold), or `undefined` past WAIT_MS. */
+async function waitedFor(check: () => Promise<boolean>, what: string): Promise<number | undefined> {
   const started = performance.now();
-  while (performance.now() - started < timeoutMs) {
-    if (await check().catch(() => false)) return performance.now() - started;
-    await Bun.sleep(20);
+  try {
+    await until(() => check().catch(() => false), what, WAIT_MS, 20);
+    return performance.now() - started;
+  } catch {
+    return undefined;
   }
-  return undefined;
 }
 
 /** Warnings and errors this child logged that name the cache store. */
@@ -86,22 +89,27 @@ export async function runBrokenStore(options: { pki: TestPki; dir: string; fake:
       }
     }
   };
-  /** One case: `breakIt` before or after the start, `repair` after the requests; judged on what lite-apiserver says. */
-  const runCase = async (name: string, backend: "sqlite" | "file", cacheDir: string, breakIt: () => void, repair: () => void, brokenAtStart: boolean) => {
+  /**
+   * One case, judged on what lite-apiserver says: `breakIt` before the start (`atStart`) or after
+   * it, then the requests, then `repair`. A store that goes down must say so and come back; one
+   * that is broken only at start (a corrupt file, replaced at once) must simply be up.
+   */
+  const runCase = async (name: string, backend: "sqlite" | "file", cacheDir: string,
+    fault: { breakIt: () => void; repair: () => void; atStart: boolean; goesDown: boolean }) => {
     figures.cases++;
     const config = writeLiteConfig({ pki, dir: cacheDir, backend, upstream: fake.url, name });
-    if (brokenAtStart) breakIt();
+    if (fault.atStart) fault.breakIt();
     // The log stays off the broken disk, so that what it says can be read back.
     const child = spawnLite(config, join(options.dir, `${name}-${backend}.log`));
     try {
       if ((await firstAnswer(child, pki, "/version", 200)) === undefined) throw new Error(`${name}: lite-apiserver did not start:\n${child.logs().slice(-2000)}`);
-      if (!brokenAtStart) breakIt();
+      if (!fault.atStart) fault.breakIt();
       await proxyAll(child);
-      const noticed = (await until(async () => !(await ready(child)) && !(await storeUp(child)))) !== undefined;
-      repair();
-      const recovered = await until(async () => (await ready(child)) && (await storeUp(child)));
+      const noticed = !fault.goesDown || (await waitedFor(async () => !(await ready(child)) && !(await storeUp(child)), "the store down")) !== undefined;
+      fault.repair();
+      const recovered = await waitedFor(async () => (await ready(child)) && (await storeUp(child)), "the store up");
       if (!noticed || recovered === undefined) figures.unnoticed++;
-      else figures.recoveryMaxMs = Math.max(figures.recoveryMaxMs, Math.round(recovered));
+      else if (fault.goesDown) figures.recoveryMaxMs = Math.max(figures.recoveryMaxMs, Math.round(recovered));
       if (storeComplaints(child) !== 1) figures.noisy++;
     } finally {
       await kill(child, "SIGTERM");
@@ -116,39 +124,39 @@ export async function runBrokenStore(options: { pki: TestPki; dir: string; fake:
     mountTmpfs(disk, "4m");
     try {
       let filler = "";
-      await runCase("full-disk", backend, disk, () => (filler = fill(disk)), () => rmSync(filler, { force: true }), false);
+      await runCase("full-disk", backend, disk, { breakIt: () => (filler = fill(disk)), repair: () => rmSync(filler, { force: true }), atStart: false, goesDown: true });
     } finally {
       Bun.spawnSync(["umount", "-l", disk]);
     }
   }
   const corruptDir = join(options.dir, "corrupt");
   mkdirSync(join(corruptDir, "cache-sqlite"), { recursive: true });
-  // A damaged file is replaced by an empty cache at once: nothing to repair, and the store stays up.
-  writeFileSync(join(corruptDir, "cache-sqlite", "cache.db"), new Uint8Array(64 * 1024).fill(0x5a));
-  {
-    figures.cases++;
-    const child = spawnLite(writeLiteConfig({ pki, dir: corruptDir, backend: "sqlite", upstream: fake.url, name: "corrupt" }), join(corruptDir, "corrupt.log"));
-    try {
-      if ((await firstAnswer(child, pki, "/version", 200)) === undefined) throw new Error(`corrupt: lite-apiserver did not start:\n${child.logs().slice(-2000)}`);
-      await proxyAll(child);
-      if ((await until(async () => (await ready(child)) && (await storeUp(child)))) === undefined) figures.unnoticed++;
-      if (storeComplaints(child) !== 1) figures.noisy++;
-    } finally {
-      await kill(child, "SIGTERM");
-    }
-  }
+  await runCase("corrupt", "sqlite", corruptDir, {
+    breakIt: () => {
+      writeFileSync(join(corruptDir, "cache-sqlite", "cache.db"), new Uint8Array(64 * 1024).fill(0x5a));
+    },
+    // A damaged file is replaced by an empty cache at once: nothing to repair, and the store stays up.
+    repair: () => {},
+    atStart: true,
+    goesDown: false,
+  });
   const lockedDir = join(options.dir, "locked");
   mkdirSync(join(lockedDir, "cache-sqlite"), { recursive: true });
   let holder: Database | undefined;
-  await runCase("locked", "sqlite", lockedDir, () => {
-    holder = new Database(join(lockedDir, "cache-sqlite", "cache.db"), { create: true });
-    holder.run("PRAGMA locking_mode = EXCLUSIVE");
-    holder.run("CREATE TABLE hold (x)");
-    holder.run("BEGIN EXCLUSIVE");
-    holder.run("INSERT INTO hold VALUES (1)");
-  }, () => {
-    holder?.run("ROLLBACK");
-    holder?.close();
-  }, true);
+  await runCase("locked", "sqlite", lockedDir, {
+    breakIt: () => {
+      holder = new Database(join(lockedDir, "cache-sqlite", "cache.db"), { create: true });
+      holder.run("PRAGMA locking_mode = EXCLUSIVE");
+      holder.run("CREATE TABLE hold (x)");
+      holder.run("BEGIN EXCLUSIVE");
+      holder.run("INSERT INTO hold VALUES (1)");
+    },
+    repair: () => {
+      holder?.run("ROLLBACK");
+      holder?.close();
+    },
+    atStart: true,
+    goesDown: true,
+  });
   return figures;
 }
