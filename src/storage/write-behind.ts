@@ -59,8 +59,7 @@ export class WriteBehind implements CacheStore {
           write.apply();
         } catch (error) {
           failed.set(write.key, write.op);
-          // A store that is down said so once (recovering.ts); a line per write would flood.
-          if (!(error instanceof StoreUnavailableError)) this.log.error("cache write failed", { op: write.op, error: String(error) });
+          this.report("cache write failed", error, { op: write.op });
         }
       }
     };
@@ -69,7 +68,7 @@ export class WriteBehind implements CacheStore {
       else applyAll();
     } catch (error) {
       // The batch as a whole did not commit: none of its writes holds.
-      this.log.error("cache write batch failed", { writes: writes.length, error: String(error) });
+      this.report("cache write batch failed", error, { writes: writes.length });
       for (const write of writes) failed.set(write.key, write.op);
     }
     this.afterWrites();
@@ -162,6 +161,11 @@ export class WriteBehind implements CacheStore {
     this.flush();
     this.closed = true;
     this.inner.close();
+  }
+
+  /** A store that is down said so once (recovering.ts); a line per write or batch would repeat it. */
+  private report(msg: string, error: unknown, fields: Record<string, unknown>): void {
+    if (!(error instanceof StoreUnavailableError)) this.log.error(msg, { ...fields, error: String(error) });
   }
 
   private enqueue(op: string, key: string, apply: () => void): void {

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { MemoryStore } from "../../src/storage/memory.ts";
+import { RecoveringStore } from "../../src/storage/recovering.ts";
 import type { ListItem } from "../../src/storage/types.ts";
 import { WriteBehind } from "../../src/storage/write-behind.ts";
 import { captureLog, configMap, META } from "../helpers/storage.ts";
@@ -53,5 +54,19 @@ describe("WriteBehind when a write fails", () => {
     store.putObject("k", { contentType: "text/plain", body: new Uint8Array([1]) });
     expect(() => store.flush()).not.toThrow();
     expect(failures.sort()).toEqual(["putObject k", "setListResourceVersion l"]);
+  });
+
+  test("a disk that fills at a batch's commit is said once, by the store going down", () => {
+    const inner = new FillingStore();
+    const { log, records } = captureLog();
+    const recovering = new RecoveringStore(() => inner, { log, retryMs: 60_000 });
+    const store = new WriteBehind(recovering, log);
+    inner.commitFails = true;
+    store.setListResourceVersion("l", "12");
+    store.putObject("k", { contentType: "text/plain", body: new Uint8Array([1]) });
+    store.flush();
+    recovering.close();
+    expect(records().filter((record) => record.level !== "info" && record.level !== "debug").map((record) => record.msg))
+      .toEqual(["cache store is down, answering without it until it recovers"]);
   });
 });
