@@ -71,7 +71,7 @@ try {
     const flaps = await runFlaps({ dir, flaps: COUNTS.flaps, clusterDir: process.env.LITE_TORTURE_CLUSTER });
     results.flaps = flaps;
     addRow([`link flaps (real kube-apiserver)`, `${flaps.flaps} flaps, ${flaps.answers} answers (${flaps.cacheAnswers} from cache, ${flaps.unavailable} 503), ${flaps.watches} watches`,
-      `wrong ${flaps.wrong}, hung watches ${flaps.hung}, late recoveries ${flaps.lateRecoveries}`,
+      `wrong ${flaps.wrong}, hung watches ${flaps.hung}, watches ended by an error ${flaps.watchesCutShort}, late recoveries ${flaps.lateRecoveries}`,
       `recovery p99 ${flaps.recoveryP99Ms} ms, max ${flaps.recoveryMaxMs} ms (bound ${flaps.recoveryBoundMs} ms); ${flaps.aborted} cut short`]);
   }
 
@@ -111,7 +111,7 @@ const table = ["| run | load | goal 0 / budget | figures |", "| --- | --- | --- 
 console.log(table);
 const failures = Object.values(results).filter((figures): figures is Record<string, number> => typeof figures === "object")
   .reduce((sum, figures) => sum + (figures.torn ?? 0) + (figures.wrong ?? 0) + (figures.crashes ?? 0) + (figures.leaks ?? 0) + (figures.hung ?? 0)
-    + (figures.failed ?? 0) + (figures.unnoticed ?? 0) + (figures.noisy ?? 0)
+    + (figures.watchesCutShort ?? 0) + (figures.failed ?? 0) + (figures.unnoticed ?? 0) + (figures.noisy ?? 0)
     + ((figures.diskBytes ?? 0) > (figures.maxBytes ?? Infinity) ? 1 : 0), 0);
 console.log(`torture: ${failures} failures`);
 if (!quick) {

@@ -23,6 +23,8 @@ export interface ClientFigures {
   cacheAnswers: number;
   unavailable: number;
   watches: number;
+  /** Watches that ended with an error rather than after their last complete event (goal 0: client-go re-lists after one). */
+  watchesCutShort: number;
   hung: number;
 }
 
@@ -47,7 +49,7 @@ export interface FlapClients {
  * clients.judge().wrong; // 0
  */
 export function startFlapClients(cluster: Cluster, liteUrl: string, cloud: CloudHistory): FlapClients {
-  const figures: ClientFigures = { answers: 0, wrong: 0, aborted: 0, cacheAnswers: 0, unavailable: 0, watches: 0, hung: 0 };
+  const figures: ClientFigures = { answers: 0, wrong: 0, aborted: 0, cacheAnswers: 0, unavailable: 0, watches: 0, watchesCutShort: 0, hung: 0 };
   const wrong = (what: string) => {
     figures.wrong += 1;
     if (figures.wrong <= 10) console.error(`torture: wrong answer: ${what.slice(0, 600)}`);
@@ -125,6 +127,7 @@ export function startFlapClients(cluster: Cluster, liteUrl: string, cloud: Cloud
           pending = "";
           // kubectl prints a Status of its own when the stream it reads is reset under it.
           if (object.kind === "Status" && /stream error|unable to decode an event/.test(object.message ?? "")) {
+            figures.watchesCutShort += 1;
             cutShort(`kubectl get -w: ${object.message}`);
             continue;
           }
@@ -200,7 +203,10 @@ export function startFlapClients(cluster: Cluster, liteUrl: string, cloud: Cloud
         }
       }
     } catch (error) {
-      if (!ended.signal.aborted) cutShort(`WATCH: ${String(error)}`);
+      if (!ended.signal.aborted) {
+        figures.watchesCutShort += 1;
+        cutShort(`WATCH: ${String(error)}`);
+      }
     }
     if (hung) {
       figures.hung += 1;

@@ -6,12 +6,13 @@ import { acceptsGzip, gunzipped } from "../content-encoding.ts";
 import { CACHE_HIT_HEADER, statusResponse } from "../wire.ts";
 import type { Caller } from "./caller.ts";
 import { endToEndHeaders } from "./headers.ts";
-import { isLongRunning } from "./long-running.ts";
+import { longRunningKind } from "./long-running.ts";
 import { partitionOf } from "./partition.ts";
 import { readBounded, readsWhole, WHOLE_BODY_BYTES } from "./request-body.ts";
 import { SessionClosedError, type SessionManager } from "./sessions.ts";
 import { tapBody } from "./tap.ts";
 import { UnreachableError, type Upstream } from "./upstream.ts";
+import { endWatchAtEventBoundary } from "./watch-end.ts";
 
 /**
  * The request path: the caller's request goes upstream with the caller's own
@@ -77,11 +78,12 @@ export class Forwarder<Plan> {
       body = bytes;
     }
     if (!upstream.reachable) return finish(cache.answerOffline(plan, request.signal), "offline");
+    const longRunning = longRunningKind(request.method, url);
     try {
       const response = await upstream.send(
         {
           method: request.method, path: url.pathname + url.search, headers, body, signal: request.signal, finished,
-          longRunning: isLongRunning(request.method, url),
+          longRunning: longRunning !== undefined,
         },
         session,
       );
@@ -90,7 +92,8 @@ export class Forwarder<Plan> {
       const askedForCaller = acceptsGzip(headers.get("accept-encoding")) && !acceptsGzip(request.headers.get("accept-encoding"));
       const relayed = askedForCaller ? gunzipped(stripped) : stripped;
       const sink = relayed.body ? cache.sinkFor(plan, relayed.status, relayed.headers) : undefined;
-      return finish(sink ? tapBody(relayed, sink) : relayed, "upstream");
+      const tapped = sink ? tapBody(relayed, sink) : relayed;
+      return finish(longRunning === "watch" && tapped.ok ? endWatchAtEventBoundary(tapped) : tapped, "upstream");
     } catch (error) {
       if (error instanceof UnreachableError) return finish(cache.answerOffline(plan, request.signal), "offline");
       if (error instanceof SessionClosedError) {

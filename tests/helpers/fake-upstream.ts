@@ -48,8 +48,10 @@ export interface FakeUpstream {
   tokensIssued: number;
   put(namespace: string, name: string, data: Record<string, string>): ConfigMap;
   remove(namespace: string, name: string): void;
-  /** Sends a raw event line to every open watch. */
+  /** Sends an event line to every open watch. */
   emit(event: unknown): void;
+  /** Writes raw bytes to every open watch: half an event, say. */
+  writeToWatches(text: string): void;
   openWatches(): number;
   close(): Promise<void>;
 }
@@ -251,6 +253,9 @@ export async function startFakeUpstream(
     put,
     remove,
     emit,
+    writeToWatches: (text) => {
+      for (const res of watchers) res.write(text);
+    },
     openWatches: () => watchers.size,
     async close() {
       for (const res of watchers) res.end();

@@ -1,7 +1,7 @@
 /**
  * CONTRACT.md "Online and offline": the probe decides reachability, not one slow answer. A slow
  * request triggers a probe and keeps waiting while the probe answers; a frozen cloud is found by
- * that probe; long-running requests never count; relayed watches end when the cloud is gone.
+ * that probe; long-running requests never count; relayed watches end, cleanly, when the cloud is gone.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { startFakeUpstream, type FakeUpstream } from "../helpers/fake-upstream.ts";
@@ -89,14 +89,26 @@ describe("reachability", () => {
     await watch.body!.cancel();
   }, TEST_MS);
 
-  test("when the probe finds the cloud gone, relayed watches are ended so their clients re-list from the cache", async () => {
+  test("when the probe finds the cloud gone, relayed watches end cleanly after their last complete event, so clients watch again", async () => {
     await startLite("200ms");
     const watch = await get(`${NS}?watch=true`);
     expect(watch.headers.get("x-lite-apiserver-cache")).toBeNull();
     await until(() => fake.openWatches() === 1, "the watch to reach the cloud");
-    const ended = watch.text().then(() => "ended", () => "ended");
+    const event = { type: "ADDED", object: { metadata: { name: "b", namespace: "edge", resourceVersion: "900" } } };
+    fake.emit(event);
+    const reader = watch.body!.getReader();
+    let first = "";
+    while (!first.endsWith("}\n")) first += new TextDecoder().decode((await reader.read()).value);
+    expect(first.trim()).toBe(JSON.stringify(event));
+    // Half of the next event: held back, and dropped with the broken stream.
+    fake.writeToWatches('{"type":"MODIFIED","object":{"metadata":');
     fake.hang = true;
-    expect(await Promise.race([ended, Bun.sleep(60_000).then(() => "still open a minute later")])).toBe("ended");
+    const rest = new Response(new ReadableStream({ pull: async (controller) => {
+      const next = await reader.read();
+      if (next.done) controller.close();
+      else controller.enqueue(next.value);
+    } })).text().then((text) => ({ ended: "cleanly", text }), (error: unknown) => ({ ended: "with an error", text: String(error) }));
+    expect(await Promise.race([rest, Bun.sleep(60_000).then(() => ({ ended: "not within a minute", text: "" }))])).toEqual({ ended: "cleanly", text: "" });
     expect(lite.running.upstream.reachable).toBe(false);
   }, TEST_MS);
 });
