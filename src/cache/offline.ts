@@ -56,7 +56,9 @@ export class OfflineAnswers {
       if (list) return this.listHit(plan, plan.key, list);
       const object = own ? store.getObject(plan.key) : undefined;
       const collection = plan.collection?.();
-      const fromCollection = collection && usable(collection.listKey) && this.fromCollection(plan, collection, object);
+      // Most GETs have no cached collection: one lookup says so, before its gone-mark and item are read.
+      const listRv = collection && store.getListResourceVersion(collection.listKey);
+      const fromCollection = collection && listRv !== undefined && usable(collection.listKey) && this.fromCollection(plan, collection, listRv, object);
       if (fromCollection) return fromCollection;
       if (object) return this.hit(plan, plan.key, object.body, object.contentType);
       const narrowed = plan.narrowing && narrowBroaderList(store, plan.narrowing, usable);
@@ -107,15 +109,14 @@ export class OfflineAnswers {
    * A watch keeps the collection's unfiltered LIST current, so it may know better than the cached
    * GET: a newer copy of the object, or (when the list is current and newer) that it is gone.
    */
-  private fromCollection(plan: CachePlan, collection: ObjectCollection, object: StoredObject | undefined): Response | undefined {
+  private fromCollection(plan: CachePlan, collection: ObjectCollection, listRv: string, object: StoredObject | undefined): Response | undefined {
     const { store, stale } = this.deps;
     // The cached object is parsed only against a collection entry: most hits have none.
     const item = store.getListItem(collection.listKey, collection.itemKey);
     if (item) {
       return !object || isLaterVersion(item.resourceVersion, objectVersion(object.body)) ? this.hit(plan, collection.listKey, item.json, "application/json") : undefined;
     }
-    const listRv = store.getListResourceVersion(collection.listKey);
-    if (listRv === undefined || stale.since(collection.listKey) !== undefined) return undefined;
+    if (stale.since(collection.listKey) !== undefined) return undefined;
     if (object && !isLaterVersion(listRv, objectVersion(object.body))) return undefined;
     const notFound = statusResponse(404, "NotFound", `${collection.resource} "${collection.name}" not found`);
     for (const [name, value] of Object.entries(cacheAnswerHeaders("application/json", this.deps.confirmations.ageSeconds(collection.listKey)))) {
