@@ -2,6 +2,7 @@
  * Cache keys: who asked, for what, in which response form. Two requests share a key exactly
  * when upstream would give them the same answer (up to the version of the data).
  */
+import { boundedMemo } from "../memo.ts";
 import type { RequestInfo } from "./request-info.ts";
 
 /**
@@ -240,12 +241,15 @@ export function tokenRequestKey(identity: string, info: RequestInfo, url: URL, f
 /**
  * Whether a cache key holds credentials, to be encrypted at rest: Secrets (objects, lists, and
  * so their watches) and TokenRequest answers. Judged on the decoded path, as kube-apiserver reads
- * it; an undecodable key counts as a credential.
+ * it; an undecodable key counts as a credential. The sealed store asks it on every read and write
+ * of a key (an offline hit asks three times), so answers are remembered rather than parsed again.
  *
  * @example
  * isCredentialKey(cacheKey("anonymous", info, url, "json")); // true for /api/v1/namespaces/x/secrets
  */
-export function isCredentialKey(cacheKeyText: string): boolean {
+export const isCredentialKey: (cacheKeyText: string) => boolean = boundedMemo(judgeCredentialKey, 4096);
+
+function judgeCredentialKey(cacheKeyText: string): boolean {
   try {
     const path = (JSON.parse(cacheKeyText) as unknown[])[2];
     if (typeof path !== "string") return true;
