@@ -1,4 +1,5 @@
 import type { Logger } from "../log.ts";
+import { OpenedItems } from "./opened-items.ts";
 import type { Sealer } from "./sealer.ts";
 import type { CacheStore, ListItem, ListMeta, StoredList, StoredObject } from "./types.ts";
 
@@ -18,6 +19,9 @@ const utf8 = new TextDecoder();
  * store.putObject(secretKey, { contentType: "application/json", body }); // stored encrypted
  */
 export class SealedStore implements CacheStore {
+  /** Every offline answer reads the same few small sealed items (when each entry was confirmed). */
+  private readonly recentlyOpened = new OpenedItems();
+
   constructor(
     private readonly inner: CacheStore,
     private readonly sealer: Sealer,
@@ -72,7 +76,10 @@ export class SealedStore implements CacheStore {
   getListItem(listKey: string, itemKey: string): ListItem | undefined {
     const item = this.inner.getListItem(listKey, itemKey);
     if (item === undefined || !this.isSensitive(listKey)) return item;
-    return this.openItem(listKey, item) ?? this.dropList(listKey);
+    const opened = this.recentlyOpened.get(listKey, item) ?? this.openItem(listKey, item);
+    if (opened === undefined) return this.dropList(listKey);
+    this.recentlyOpened.remember(listKey, item, opened);
+    return opened;
   }
 
   upsertListItem(listKey: string, item: ListItem): void {

@@ -125,6 +125,31 @@ for (const backend of backends) {
       expect(store.getList(secretListKey)?.items).toHaveLength(1);
       store.close();
     });
+
+    test("a small sealed item read again is opened once; rewritten or tampered with, it is opened and checked anew", () => {
+      const { log } = captureLog();
+      const inner = backend.open(tempDir(), log);
+      let opens = 0;
+      const sealer = new Sealer(KEY_A);
+      const open = sealer.open.bind(sealer);
+      sealer.open = (sealed, context) => (opens++, open(sealed, context));
+      const store = new SealedStore(inner, sealer, isSensitive, log);
+      store.putList(secretListKey, META, [configMap("x/a", "1")]);
+      for (let i = 0; i < 3; i++) expect(store.getListItem(secretListKey, "x/a")).toEqual(configMap("x/a", "1"));
+      expect(opens).toBe(1);
+
+      store.upsertListItem(secretListKey, configMap("x/a", "2", "rewritten"));
+      expect(store.getListItem(secretListKey, "x/a")).toEqual(configMap("x/a", "2", "rewritten"));
+      expect(opens).toBe(2);
+
+      const sealed = inner.getListItem(secretListKey, "x/a")!;
+      const bytes = Buffer.from(sealed.json, "base64");
+      bytes[bytes.length - 1]! ^= 0x01;
+      inner.upsertListItem(secretListKey, { ...sealed, json: bytes.toString("base64") });
+      expect(store.getListItem(secretListKey, "x/a")).toBeUndefined();
+      expect(store.hasList(secretListKey)).toBe(false);
+      store.close();
+    });
   });
 }
 
