@@ -10,11 +10,24 @@
  */
 export type Labels = Record<string, string>;
 
+/** What a label value must escape in the exposition format. */
+const NEEDS_ESCAPE = /[\\\n"]/;
+
+function escapeLabelValue(value: string): string {
+  return value.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
+}
+
+/** Built on every count and observation of a request, so without a closure or a copy per label. */
 function labelKey(labels: Labels): string {
-  const names = Object.keys(labels).sort();
+  const names = Object.keys(labels);
   if (names.length === 0) return "";
-  const escape = (v: string) => v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
-  return "{" + names.map((n) => `${n}="${escape(labels[n] ?? "")}"`).join(",") + "}";
+  if (names.length > 1) names.sort();
+  let key = "{";
+  for (let i = 0; i < names.length; i++) {
+    const value = labels[names[i]!] ?? "";
+    key += `${i === 0 ? "" : ","}${names[i]}="${NEEDS_ESCAPE.test(value) ? escapeLabelValue(value) : value}"`;
+  }
+  return key + "}";
 }
 
 /** Prometheus spells the non-finite values `+Inf`, `-Inf` and `NaN`; JavaScript says `Infinity`. */
