@@ -2,6 +2,7 @@
  * A body sink that splits a JSON LIST while it streams past (gunzipping it on the way when it
  * came gzipped), so the chunks are let go as they are scanned and only the items stay alive.
  */
+import { GarbagePacer } from "./garbage-pacer.ts";
 import { JsonListScanner } from "./json-list-scanner.ts";
 import { splitScannedList, type JsonListOutcome } from "./json-list-split.ts";
 import type { BodySink } from "./request-cache.ts";
@@ -13,14 +14,19 @@ import type { BodySink } from "./request-cache.ts";
  * @example
  * return jsonListSink({ gzipped: false, limit: 64 << 20, done: (outcome) => storeOutcome(outcome) });
  */
-export function jsonListSink(options: { gzipped: boolean; limit: number; done: (outcome: JsonListOutcome) => void }): BodySink {
+export function jsonListSink(options: { gzipped: boolean; limit: number; done: (outcome: JsonListOutcome) => void; pacer?: GarbagePacer }): BodySink {
   const scanner = new JsonListScanner();
+  const pacer = options.pacer ?? new GarbagePacer();
+  const scan = (bytes: Uint8Array) => {
+    scanner.push(bytes);
+    pacer.scanned(bytes.byteLength);
+  };
   let size = 0;
   let dropped = false;
   const finish = () => {
     if (!dropped) options.done(splitScannedList(scanner.finish()));
   };
-  const inflater = options.gzipped ? gunzipInto(scanner) : undefined;
+  const inflater = options.gzipped ? gunzipInto(scan) : undefined;
   return {
     chunk(bytes) {
       if (dropped) return;
@@ -32,7 +38,7 @@ export function jsonListSink(options: { gzipped: boolean; limit: number; done: (
       }
       // After the chunk went to the caller: scanning never delays the stream.
       if (inflater) inflater.write(bytes);
-      else setImmediate(() => dropped || scanner.push(bytes));
+      else setImmediate(() => dropped || scan(bytes));
     },
     end() {
       if (dropped) return;
@@ -46,8 +52,8 @@ export function jsonListSink(options: { gzipped: boolean; limit: number; done: (
   };
 }
 
-/** Feeds gzipped bytes through a `DecompressionStream` into `scanner`; `close` says whether the gzip was sound. */
-function gunzipInto(scanner: JsonListScanner) {
+/** Feeds gzipped bytes through a `DecompressionStream` into `scan`; `close` says whether the gzip was sound. */
+function gunzipInto(scan: (bytes: Uint8Array) => void) {
   const stream = new DecompressionStream("gzip");
   const writer = stream.writable.getWriter();
   const reader = stream.readable.getReader();
@@ -55,7 +61,7 @@ function gunzipInto(scanner: JsonListScanner) {
     for (;;) {
       const next = await reader.read();
       if (next.done) return true;
-      scanner.push(next.value);
+      scan(next.value);
     }
   })().catch(() => false);
   const ignore = () => {};
