@@ -9,6 +9,7 @@
  * --rounds rounds per figure (default 3; each figure is the median)
  * --quick  short measurement windows, for checking the bench itself (figures are rough)
  * --only wan  only the WAN figure against the real kube-apiserver (bench/wan-only.ts)
+ * --only footprint  only the footprint rounds (bench/footprint-only.ts)
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,6 +18,7 @@ import { parseArgs } from "node:util";
 import { readIdentity, type ClientIdentity } from "./client-identity.ts";
 import { footprintFigures, loadFigures, watchApplyFigures, watchFigures } from "./figures.ts";
 import { measureFootprint, type FootprintRounds } from "./footprint.ts";
+import { runFootprintOnly } from "./footprint-only.ts";
 import { buildH2Loadgen } from "./h2-loadgen.ts";
 import { BINARY, ROOT, startLite, type LiteBuild } from "./lite.ts";
 import { describeMachine } from "./machine.ts";
@@ -91,10 +93,10 @@ const rssMb = (pid: number | undefined, field: "VmRSS" | "VmHWM") => (pid === un
 async function main(): Promise<void> {
   pinSelf();
   if (flags.only !== undefined) {
-    if (flags.only !== "wan") throw new Error(`--only takes "wan", got ${JSON.stringify(flags.only)}`);
+    if (flags.only !== "wan" && flags.only !== "footprint") throw new Error(`--only takes "wan" or "footprint", got ${JSON.stringify(flags.only)}`);
     const scratch = mkdtempSync(join(tmpdir(), "lite-bench-"));
     try {
-      process.stdout.write(await runWanOnly(scratch, log));
+      process.stdout.write(flags.only === "wan" ? await runWanOnly(scratch, log) : await runFootprintOnly(scratch, ROUNDS, log));
     } finally {
       await stopAll();
       rmSync(scratch, { recursive: true, force: true });
