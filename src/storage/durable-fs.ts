@@ -6,6 +6,7 @@
 import {
   closeSync,
   fsyncSync,
+  mkdirSync,
   openSync,
   readFileSync,
   readSync,
@@ -124,6 +125,25 @@ export function replaceAtomically(folder: string, name: string, bytes: Uint8Arra
   }
   renameSync(temp, join(folder, name));
   syncFolder(folder);
+}
+
+/**
+ * Creates `folder` (in `root`) holding `name` with `bytes`, or nothing at all: when the file
+ * cannot be written (a full disk still has room for a folder), the folder goes too, since a
+ * folder without its file would read as damaged.
+ *
+ * @example
+ * createFolderWith(root, join(root, "l-3f2a…"), "snapshot", sealSnapshot(key, 1, meta, items).bytes);
+ */
+export function createFolderWith(root: string, folder: string, name: string, bytes: Uint8Array): void {
+  mkdirSync(folder, { mode: 0o700 });
+  try {
+    replaceAtomically(folder, name, bytes);
+  } catch (error) {
+    rmSync(folder, { recursive: true, force: true });
+    throw error;
+  }
+  syncFolder(root);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, utimesSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "../log.ts";
-import { readIfPresent, readSpan, removeIfPresent, replaceAtomically, retireFolder, syncFolder } from "./durable-fs.ts";
+import { createFolderWith, readIfPresent, readSpan, removeIfPresent, replaceAtomically, retireFolder, syncFolder } from "./durable-fs.ts";
 import {
   entryName, estimateBytes, idleEntries, leastRecentlyUsed, scanEntries, type StoredEntry,
 } from "./file-usage.ts";
@@ -256,14 +256,13 @@ export class FileStore implements CacheStore {
    */
   private writeSnapshot(key: string, generation: number, meta: ListMeta, items: readonly ListItem[]): void {
     const folder = this.listFolder(key);
-    if (!existsSync(folder)) {
-      mkdirSync(folder, { mode: 0o700 });
-      this.bytes += estimateBytes(0);
-      syncFolder(this.root);
+    const { bytes, spans } = sealSnapshot(key, generation, meta, items);
+    if (existsSync(folder)) this.write(folder, SNAPSHOT, bytes);
+    else {
+      createFolderWith(this.root, folder, SNAPSHOT, bytes);
+      this.bytes += estimateBytes(0) + estimateBytes(bytes.byteLength);
       this.entries += 1;
     }
-    const { bytes, spans } = sealSnapshot(key, generation, meta, items);
-    this.write(folder, SNAPSHOT, bytes);
     this.markUsed(folder);
     for (const name of readdirSync(folder)) {
       if (name !== SNAPSHOT) removeIfPresent(join(folder, name));

@@ -4,7 +4,7 @@
  * once space returns. Skipped where this user cannot mount.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, statfsSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openStore, type StoreBackend } from "../../src/storage/open.ts";
@@ -74,4 +74,18 @@ describe.skipIf(!canMount)("a cache on a full disk", () => {
       store.close();
     });
   }
+
+  test("file: a new list the full disk had no room for leaves nothing behind that reads as damaged", () => {
+    const captured = captureLog();
+    const store = openStore({ backend: "file", dir: join(dir, "cache"), log: captured.log, retryMs: 60_000 });
+    // Every byte that is free: a folder still fits (tmpfs gives folders no blocks), its snapshot does not.
+    const { bavail, bsize } = statfsSync(dir);
+    writeFileSync(join(dir, "filler"), new Uint8Array(bavail * bsize));
+    const meta = { contentType: "application/json", apiVersion: "v1", kind: "ConfigMapList", resourceVersion: "7" };
+    store.putList("confirmed-at", meta, [{ key: "edge/a", resourceVersion: "7", json: JSON.stringify({ v: "x".repeat(4096) }) }]);
+    expect(store.getList("confirmed-at")).toBeUndefined();
+    expect(captured.records().filter((record) => record.level === "warn").map((record) => record.msg))
+      .toEqual(["cache store is down, answering without it until it recovers"]);
+    store.close();
+  });
 });
