@@ -6,7 +6,7 @@
  * or the lock goes.
  */
 import { Database } from "bun:sqlite";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, statfsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { FakeUpstream } from "../../tests/helpers/fake-upstream.ts";
 import type { TestPki } from "../../tests/helpers/lite.ts";
@@ -44,9 +44,13 @@ async function waitedFor(check: () => Promise<boolean>, what: string): Promise<n
   }
 }
 
-/** Warnings and errors this child logged that name the cache store. */
+/**
+ * Warnings and errors this child logged about the cache store; the upstream's lines ("answering
+ * from the cache") are the cloud's, counted by the requests they fail.
+ */
 function storeComplaints(child: LiteChild): number {
-  return child.logs().split("\n").filter((line) => /"level":"(warn|error)"/.test(line) && /cache|store|database/i.test(line)).length;
+  return child.logs().split("\n").filter((line) => /"level":"(warn|error)"/.test(line) && /"msg":"[^"]*(cache|store|database)/i.test(line)
+    && !line.includes('"msg":"upstream')).length;
 }
 
 function mountTmpfs(dir: string, size: string): boolean {
@@ -54,15 +58,21 @@ function mountTmpfs(dir: string, size: string): boolean {
   return Bun.spawnSync(["mount", "-t", "tmpfs", "-o", `size=${size},mode=0700`, "tmpfs", dir], { stderr: "pipe" }).success;
 }
 
-/** Fills `dir` but for a few KiB with one file, so the cache's next writes fail. */
+/**
+ * Fills what is free in `dir` with one file, so the cache's next writes fail. The file is sized
+ * from what statfs says is free, so it takes a write or two: this process is also the cloud, and a
+ * search by failed writes (gigabytes written) blocked it for seconds on a loaded machine, long
+ * enough for lite-apiserver's probe to time out and take the cloud for gone.
+ */
 function fill(dir: string): string {
   const filler = join(dir, "filler");
-  for (let size = 8 * 2 ** 20; size > 0; size -= 16 * 1024) {
+  const { bavail, bsize } = statfsSync(dir);
+  for (let size = bavail * bsize; size > 0; size -= 16 * 1024) {
     try {
       writeFileSync(filler, new Uint8Array(size));
       return filler;
     } catch {
-      // too large for what is left: try smaller
+      // the file's own blocks did not fit: try smaller
     }
   }
   return filler;
