@@ -34,6 +34,12 @@ export class OfflineAnswers {
 
   answer(plan: CachePlan, signal: AbortSignal): Response {
     const { store } = this.deps;
+    // An answer reads the store four times or more: one group shares one taking of its locks.
+    return store.readTogether ? store.readTogether(() => this.fromStore(plan, signal)) : this.fromStore(plan, signal);
+  }
+
+  private fromStore(plan: CachePlan, signal: AbortSignal): Response {
+    const { store } = this.deps;
     if (plan.kind === "watch") {
       const protobuf = plan.form === "protobuf" || plan.form === "protobuf-or-json";
       return heldWatch({ timeoutSeconds: plan.timeoutSeconds, callerSignal: signal, closeSignal: this.backOnline.signal,

@@ -67,6 +67,12 @@ export class RecoveringStore implements CacheStore {
     else this.write((store) => (store.batch ? store.batch(writes) : writes()));
   }
 
+  readTogether<T>(reads: () => T): T {
+    // Down or unreadable, each read inside answers its miss on its own.
+    if (this.inner?.readTogether === undefined || !this.readable) return reads();
+    return this.inner.readTogether(reads);
+  }
+
   getObject(key: string): StoredObject | undefined {
     return this.read((store) => store.getObject(key), undefined);
   }

@@ -103,6 +103,10 @@ export class SealedStore implements CacheStore {
     else writes();
   }
 
+  readTogether<T>(reads: () => T): T {
+    return this.inner.readTogether ? this.inner.readTogether(reads) : reads();
+  }
+
   count(): number {
     return this.inner.count();
   }

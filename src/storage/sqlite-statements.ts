@@ -31,6 +31,10 @@ export interface ItemRow {
  */
 export function prepareStatements(db: Database) {
   return {
+    // A group of reads in one transaction (sqlite-read-group.ts).
+    beginRead: db.prepare<null, []>("BEGIN"),
+    commitRead: db.prepare<null, []>("COMMIT"),
+    rollbackRead: db.prepare<null, []>("ROLLBACK"),
     getObject: db.prepare<ObjectRow, [string]>(
       "SELECT content_type, body, checksum, used_at FROM objects WHERE key = ?"),
     // An unchanged answer (a polled GET) is not written again, only its use once per grain.

@@ -7,6 +7,7 @@ import { checksumFields } from "./record.ts";
 import { isDamagedDatabase, openOrReplaceCacheDatabase, replaceDamagedCacheDatabase } from "./sqlite-schema.ts";
 import { bodyHash, checkedItem, itemChecksum, prepareStatements, type Statements } from "./sqlite-statements.ts";
 import { evictOldest, removePartitions } from "./sqlite-budget.ts";
+import { readInOneTransaction } from "./sqlite-read-group.ts";
 import { checkIntegrityInBackground, type IntegrityVerdict } from "./sqlite-check.ts";
 import { markCleanStop, takeCleanStop } from "./clean-stop.ts";
 import type { CacheStore, ListItem, ListMeta, StoredList, StoredObject, UsageOptions } from "./types.ts";
@@ -109,6 +110,11 @@ export class SqliteStore implements CacheStore {
 
   batch(writes: () => void): void {
     this.guarded(() => this.connection.inTransaction(writes));
+  }
+
+  readTogether<T>(reads: () => T): T {
+    const { db, sql } = this.connection;
+    return readInOneTransaction(db, sql, () => this.connection.db === db, reads);
   }
 
   getObject(key: string): StoredObject | undefined {

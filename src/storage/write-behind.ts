@@ -29,6 +29,8 @@ export class WriteBehind implements CacheStore {
   private queue: PendingWrite[] = [];
   private scheduled: ReturnType<typeof setImmediate> | undefined;
   private closed = false;
+  /** Inside `readTogether`: reads do not apply queued writes, which would make the group write. */
+  private groupedReads = 0;
   private readonly failureListeners = new Set<(key: string, op: string) => void>();
 
   /** `afterWrites` runs after each burst of writes is applied (the budget's check), `beforeClose` first in `close()`. */
@@ -76,7 +78,7 @@ export class WriteBehind implements CacheStore {
   }
 
   getObject(key: string): StoredObject | undefined {
-    this.flush();
+    this.beforeRead();
     return this.inner.getObject(key);
   }
 
@@ -90,12 +92,12 @@ export class WriteBehind implements CacheStore {
   }
 
   getList(key: string): StoredList | undefined {
-    this.flush();
+    this.beforeRead();
     return this.inner.getList(key);
   }
 
   hasList(key: string): boolean {
-    this.flush();
+    this.beforeRead();
     return this.inner.hasList(key);
   }
 
@@ -110,7 +112,7 @@ export class WriteBehind implements CacheStore {
   }
 
   getListItem(listKey: string, itemKey: string): ListItem | undefined {
-    this.flush();
+    this.beforeRead();
     return this.inner.getListItem(listKey, itemKey);
   }
 
@@ -130,7 +132,7 @@ export class WriteBehind implements CacheStore {
   }
 
   getListResourceVersion(listKey: string): string | undefined {
-    this.flush();
+    this.beforeRead();
     return this.inner.getListResourceVersion(listKey);
   }
 
@@ -154,6 +156,20 @@ export class WriteBehind implements CacheStore {
     return this.inner.removeIdlePartitions(since);
   }
 
+  /**
+   * Runs `reads` as one group in the wrapped store (sqlite: one read transaction). Its reads see
+   * every write queued before it; writes queued inside it are applied after it, as usual.
+   */
+  readTogether<T>(reads: () => T): T {
+    this.flush();
+    this.groupedReads++;
+    try {
+      return this.inner.readTogether ? this.inner.readTogether(reads) : reads();
+    } finally {
+      this.groupedReads--;
+    }
+  }
+
   /** Applies the queued writes, then closes the wrapped store. */
   close(): void {
     if (this.closed) return;
@@ -164,6 +180,10 @@ export class WriteBehind implements CacheStore {
   }
 
   /** A store that is down said so once (recovering.ts); a line per write or batch would repeat it. */
+  private beforeRead(): void {
+    if (this.groupedReads === 0) this.flush();
+  }
+
   private report(msg: string, error: unknown, fields: Record<string, unknown>): void {
     if (!(error instanceof StoreUnavailableError)) this.log.error(msg, { ...fields, error: String(error) });
   }
