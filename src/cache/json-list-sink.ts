@@ -24,7 +24,7 @@ export function jsonListSink(options: { gzipped: boolean; limit: number; done: (
   let size = 0;
   let dropped = false;
   const finish = () => {
-    if (!dropped) options.done(splitScannedList(scanner.finish()));
+    if (!dropped) options.done(splitScannedList(scanner.finish(), pacer));
   };
   const inflater = options.gzipped ? gunzipInto(scan) : undefined;
   return {

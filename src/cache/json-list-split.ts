@@ -5,20 +5,29 @@
  * name, kind-less items that carry an apiVersion) takes the parse of `splitList`, with its answer.
  */
 import type { ListItem } from "../storage/types.ts";
+import { GarbagePacer } from "./garbage-pacer.ts";
 import type { ScannedBody, ScannedElement } from "./json-scan-parts.ts";
 import { listShape, splitList, typedListItem, type ListShape, type SplitList } from "./list-body.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 /** A split list; or a body to keep whole (sound JSON, not a list of named objects); undefined: not sound JSON. */
 export type JsonListOutcome = { split: SplitList } | { whole: string } | undefined;
 
 /**
+ * Takes the scan over: the text of an element whose item gained kind and apiVersion is let go
+ * once the item is made (the item's text is a copy of it), with `pacer` collecting the garbage
+ * as it goes, so the two are not alive at once for the whole list; a list that does not split
+ * gets the texts back.
+ *
  * @example
  * const outcome = splitScannedList(scanner.finish());
  * if (outcome && "split" in outcome) store.putList(key, { contentType, ...outcome.split.meta }, outcome.split.items);
  */
-export function splitScannedList(scanned: ScannedBody | undefined): JsonListOutcome {
+export function splitScannedList(scanned: ScannedBody | undefined, pacer = new GarbagePacer()): JsonListOutcome {
   if (scanned === undefined) return undefined;
-  const split = splitFromScan(scanned);
+  const split = splitFromScan(scanned, pacer);
   if (split) return { split };
   const text = wholeText(scanned);
   const parsedSplit = splitList(text);
@@ -31,7 +40,7 @@ export function splitScannedList(scanned: ScannedBody | undefined): JsonListOutc
   }
 }
 
-function splitFromScan(scanned: ScannedBody): SplitList | undefined {
+function splitFromScan(scanned: ScannedBody, pacer: GarbagePacer): SplitList | undefined {
   let skeleton: unknown;
   try {
     // Each element stands in as `0`: what is left is small, and parsing it checks the rest of the body.
@@ -46,12 +55,34 @@ function splitFromScan(scanned: ScannedBody): SplitList | undefined {
   const standIns = shape.elements.length === elements.length && shape.elements.every((element) => element === 0);
   if (scanned.arraysOpened[array] !== 1 || !standIns) return undefined;
   const items: ListItem[] = [];
-  for (const element of elements) {
-    const item = itemFromScan(element, shape) ?? parsedItem(element.text, shape);
-    if (item === undefined) return undefined;
+  /** Indexes of the elements whose text was let go: their items' texts with kind and apiVersion added. */
+  const typed: number[] = [];
+  for (const [index, element] of elements.entries()) {
+    const scannedItem = itemFromScan(element, shape);
+    const item = scannedItem ?? parsedItem(element.text, shape);
+    if (item === undefined) {
+      for (const at of typed) elements[at]!.text = untypedText(items[at]!.json, shape);
+      return undefined;
+    }
     items.push(item);
+    if (scannedItem !== undefined && item.json !== element.text) {
+      typed.push(index);
+      pacer.scanned(element.text.length);
+      element.text = "";
+    }
   }
   return { meta: shape.meta, items, nextContinue: shape.nextContinue };
+}
+
+/** How an item's stored text begins when kind and apiVersion are added to it. */
+function typedHead(shape: ListShape): string {
+  return `{"kind":${JSON.stringify(shape.itemKind)},"apiVersion":${JSON.stringify(shape.meta.apiVersion)}`;
+}
+
+/** The element's text as sent, from its item's text with kind and apiVersion added (`itemFromScan`). */
+function untypedText(json: string, shape: ListShape): string {
+  const head = typedHead(shape);
+  return json === `${head}}` ? "{}" : `{${json.slice(head.length + 1)}`;
 }
 
 /** The item from what the scan noted, when that is certain to match what parsing would give. */
@@ -64,8 +95,12 @@ function itemFromScan(element: ScannedElement, shape: ListShape): ListItem | und
   if (shape.itemKind === undefined || element.hasKind) return { key, resourceVersion, json: element.text };
   // An apiVersion of its own would have to move to the front, where parsing puts it.
   if (element.hasApiVersion) return undefined;
-  const typed = `{"kind":${JSON.stringify(shape.itemKind)},"apiVersion":${JSON.stringify(shape.meta.apiVersion)}`;
-  return { key, resourceVersion, json: element.text === "{}" ? `${typed}}` : `${typed},${element.text.slice(1)}` };
+  const head = typedHead(shape);
+  const typed = element.text === "{}" ? `${head}}` : `${head},${element.text.slice(1)}`;
+  // Decoded afresh, a string of its own (the same text: both halves are well-formed). The
+  // concatenation would hold the element's text inside it until the store first reads it and
+  // copies it there, the copies of the whole list then alive at once.
+  return { key, resourceVersion, json: decoder.decode(encoder.encode(typed)) };
 }
 
 function parsedItem(text: string, shape: ListShape): ListItem | undefined {

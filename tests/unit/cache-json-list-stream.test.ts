@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { JsonListScanner } from "../../src/cache/json-list-scanner.ts";
+import { GarbagePacer } from "../../src/cache/garbage-pacer.ts";
 import { splitScannedList } from "../../src/cache/json-list-split.ts";
 import { splitList } from "../../src/cache/list-body.ts";
 
@@ -62,6 +63,7 @@ const TRICKY_LISTS: Record<string, string> = {
     kind: "Table", apiVersion: "meta.k8s.io/v1", metadata: { resourceVersion: "20" }, columnDefinitions: [{ name: "Name" }],
     rows: [{ cells: ["b", 1, true, null], object: { metadata: { name: "b", namespace: "x", resourceVersion: "12" } } }, { cells: ["a"], object: { metadata: { name: "a" } } }],
   }),
+  "a kind with `$` patterns and a quote in it, kept literally": '{"kind":"W$&$$$\'List","apiVersion":"x.io/v1","items":[{"metadata":{"name":"a"}}]}',
   "a cluster-scoped list of another kind": '{"kind":"Other","apiVersion":"v1","items":[{"metadata":{"name":"n"}}]}',
 };
 
@@ -69,6 +71,7 @@ const KEPT_WHOLE: Record<string, string> = {
   "an empty item": '{"kind":"PodList","apiVersion":"v1","items":[{}]}',
   "an item without a name": '{"kind":"PodList","apiVersion":"v1","items":[{"metadata":{}}]}',
   "an item that is not an object": '{"kind":"PodList","apiVersion":"v1","items":["x"]}',
+  "an item without a name after kind-less items that split": '{"kind":"PodList","apiVersion":"v1","items":[{"metadata":{"name":"a"}},{"spec":{}},{}]}',
   "an item after the objects that is not one": '{"kind":"PodList","apiVersion":"v1","items":[{"metadata":{"name":"a"}},0]}',
   "a name that is not a string": '{"kind":"PodList","apiVersion":"v1","items":[{"metadata":{"name":5}}]}',
   "metadata that is an array": '{"kind":"PodList","apiVersion":"v1","items":[{"metadata":["name","a"]}]}',
@@ -106,6 +109,18 @@ describe("JsonListScanner and splitScannedList", () => {
     for (const cuts of chunkings(text)) {
       expect(scanned(text, cuts)).toMatchObject({ split: { items: [{ key: "/a", json: '{"kind":"Pod","apiVersion":"v1","meta\\u0064ata":{"n\\u0061me":"a"}}' }] } });
     }
+  });
+
+  test("a kind-less item's text is let go once its item is made, and counted towards the next collection", () => {
+    const scanner = new JsonListScanner();
+    scanner.push(utf8.encode('{"kind":"PodList","apiVersion":"v1","items":[{"metadata":{"name":"a"}},{"kind":"Pod","metadata":{"name":"b"}}]}'));
+    const scan = scanner.finish()!;
+    let collections = 0;
+    const outcome = splitScannedList(scan, new GarbagePacer('{"metadata":{"name":"a"}}'.length, () => collections++));
+    expect(outcome).toMatchObject({ split: { items: [{ json: '{"kind":"Pod","apiVersion":"v1","metadata":{"name":"a"}}' }, { json: '{"kind":"Pod","metadata":{"name":"b"}}' }] } });
+    // The typed item's text is a copy; the one kept as sent is the item's own text.
+    expect(scan.elements.map((element) => element.text)).toEqual(["", '{"kind":"Pod","metadata":{"name":"b"}}']);
+    expect(collections).toBe(1);
   });
 
   const BROKEN = [
