@@ -87,3 +87,11 @@ describe("endToEndHeaders", () => {
     expect(source.get("accept")).toBe("a");
   });
 });
+
+describe("endToEndHeaders with odd Connection tokens", () => {
+  test("a token that is no field name removes nothing and breaks nothing", () => {
+    const source = new Headers([["Connection", "x trace, (bad), x-gone"], ["X-Gone", "1"], ["X-Kept", "2"]]);
+    const out = endToEndHeaders(source);
+    expect([...out.keys()]).toEqual(["x-kept"]);
+  });
+});
