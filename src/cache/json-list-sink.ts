@@ -2,7 +2,7 @@
  * A body sink that splits a JSON LIST while it streams past (gunzipping it on the way when it
  * came gzipped), so the chunks are let go as they are scanned and only the items stay alive.
  */
-import { GarbagePacer } from "./garbage-pacer.ts";
+import { COLLECT_EVERY_BYTES, GarbagePacer } from "./garbage-pacer.ts";
 import { JsonListScanner } from "./json-list-scanner.ts";
 import { splitScannedList, type JsonListOutcome } from "./json-list-split.ts";
 import type { BodySink } from "./request-cache.ts";
@@ -17,14 +17,17 @@ import type { BodySink } from "./request-cache.ts";
 export function jsonListSink(options: { gzipped: boolean; limit: number; done: (outcome: JsonListOutcome) => void; pacer?: GarbagePacer }): BodySink {
   const scanner = new JsonListScanner();
   const pacer = options.pacer ?? new GarbagePacer();
+  let scannedBytes = 0;
   const scan = (bytes: Uint8Array) => {
     scanner.push(bytes);
+    scannedBytes += bytes.byteLength;
     pacer.scanned(bytes.byteLength);
   };
   let size = 0;
   let dropped = false;
   const finish = () => {
-    if (!dropped) options.done(splitScannedList(scanner.finish(), pacer));
+    // Only a large body is worth its items' texts being copied to be let go (json-list-split.ts).
+    if (!dropped) options.done(splitScannedList(scanner.finish(), scannedBytes >= COLLECT_EVERY_BYTES ? pacer : undefined));
   };
   const inflater = options.gzipped ? gunzipInto(scan) : undefined;
   return {

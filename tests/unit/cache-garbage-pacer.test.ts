@@ -1,11 +1,12 @@
 import { describe, expect, test } from "bun:test";
-import { GarbagePacer } from "../../src/cache/garbage-pacer.ts";
+import { COLLECT_EVERY_BYTES, GarbagePacer } from "../../src/cache/garbage-pacer.ts";
 import { jsonListSink } from "../../src/cache/json-list-sink.ts";
 import type { JsonListOutcome } from "../../src/cache/json-list-split.ts";
 
-/** A ConfigMapList of `items` items, about 1 KB each, carrying their kind (splitting them adds nothing to let go). */
-function listText(items: number): string {
-  const item = (i: number) => ({ kind: "ConfigMap", apiVersion: "v1", metadata: { name: `cm-${i}`, namespace: "n", resourceVersion: String(i) }, data: { v: "x".repeat(1000) } });
+/** A ConfigMapList of `items` items, about 1 KB each, carrying their kind unless `kindLess` (as kube-apiserver sends them). */
+function listText(items: number, kindLess = false): string {
+  const kind = kindLess ? {} : { kind: "ConfigMap", apiVersion: "v1" };
+  const item = (i: number) => ({ ...kind, metadata: { name: `cm-${i}`, namespace: "n", resourceVersion: String(i) }, data: { v: "x".repeat(1000) } });
   return JSON.stringify({ kind: "ConfigMapList", apiVersion: "v1", metadata: { resourceVersion: "9" }, items: Array.from({ length: items }, (_, i) => item(i)) });
 }
 
@@ -43,6 +44,19 @@ describe("GarbagePacer", () => {
       expect(outcome && "split" in outcome ? outcome.split.items.length : 0).toBe(300);
       // Counted on the scanned (unzipped) bytes: the gzipped body is far smaller than one step.
       expect(collections).toBe(Math.floor(plain.length / (64 * 1024)));
+    }
+  });
+
+  test("from 2 MB on, the texts kind-less items are split from count too (they are let go); below, only the bytes scanned", async () => {
+    const step = 64 * 1024;
+    for (const [items, large] of [[300, false], [Math.ceil(COLLECT_EVERY_BYTES / 1000), true]] as const) {
+      const plain = new TextEncoder().encode(listText(items, true));
+      let collections = 0;
+      const outcome = await streamed(plain, false, new GarbagePacer(step, () => collections++));
+      expect(outcome && "split" in outcome ? outcome.split.items.length : 0).toBe(items);
+      // The released texts are about the body's size again.
+      const expected = large ? Math.floor((2 * plain.length) / step) : Math.floor(plain.length / step);
+      expect(Math.abs(collections - expected)).toBeLessThanOrEqual(1);
     }
   });
 });
