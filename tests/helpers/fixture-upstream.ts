@@ -29,7 +29,7 @@ export function fixture(name: string): Buffer {
 
 export interface FixtureUpstream {
   url: string;
-  /** Accept and Accept-Encoding of each request, in arrival order. */
+  /** Accept and Accept-Encoding of each request but health probes (which come at any time), in arrival order. */
   seen: Array<{ path: string; accept: string | undefined; acceptEncoding: string | undefined }>;
   /** Writes the captured watch frames (ADDED delta, MODIFIED alpha, DELETED beta, BOOKMARK) to every open watch. */
   emitWatch(): void;
@@ -48,7 +48,6 @@ export async function startFixtureUpstream(tlsOptions: { cert: string; key: stri
   const server = https.createServer(tlsOptions, (req, res) => {
     const url = new URL(req.url ?? "/", "https://fixture");
     const accept = req.headers.accept;
-    seen.push({ path: url.pathname + url.search, accept, acceptEncoding: req.headers["accept-encoding"] });
     const protobuf = accept?.startsWith(PROTOBUF) === true;
     const gzip = /\bgzip\b/.test(req.headers["accept-encoding"] ?? "");
     const send = (contentType: string, body: Buffer) => {
@@ -56,6 +55,7 @@ export async function startFixtureUpstream(tlsOptions: { cert: string; key: stri
       res.end(gzip ? zlib.gzipSync(body) : body);
     };
     if (url.pathname === "/readyz") return res.end("ok");
+    seen.push({ path: url.pathname + url.search, accept, acceptEncoding: req.headers["accept-encoding"] });
     if (url.pathname === FIXTURE_LIST_PATH && url.searchParams.get("watch")) {
       res.writeHead(200, { "Content-Type": protobuf ? `${PROTOBUF};stream=watch` : "application/json" });
       res.flushHeaders();
