@@ -247,7 +247,13 @@ export function tokenRequestKey(identity: string, info: RequestInfo, url: URL, f
  * @example
  * isCredentialKey(cacheKey("anonymous", info, url, "json")); // true for /api/v1/namespaces/x/secrets
  */
-export const isCredentialKey: (cacheKeyText: string) => boolean = boundedMemo(judgeCredentialKey, 4096);
+export function isCredentialKey(cacheKeyText: string): boolean {
+  // Only short keys are remembered: 4,096 long URLs from a local caller could otherwise pin tens of MB.
+  return cacheKeyText.length <= MEMO_KEY_CHARS ? rememberedCredentialKey(cacheKeyText) : judgeCredentialKey(cacheKeyText);
+}
+
+const MEMO_KEY_CHARS = 1024;
+const rememberedCredentialKey = boundedMemo(judgeCredentialKey, 4096);
 
 function judgeCredentialKey(cacheKeyText: string): boolean {
   try {

@@ -122,6 +122,8 @@ export class OfflineAnswers {
     if (item) {
       return !object || isLaterVersion(item.resourceVersion, objectVersion(object.body)) ? this.hit(plan, collection.listKey, item.json, "application/json") : undefined;
     }
+    // A damaged item drops its whole list as it is read: what is left says nothing of the object.
+    if (!store.hasList(collection.listKey)) return undefined;
     if (stale.since(collection.listKey) !== undefined) return undefined;
     if (object && !isLaterVersion(listRv, objectVersion(object.body))) return undefined;
     const notFound = statusResponse(404, "NotFound", `${collection.resource} "${collection.name}" not found`);

@@ -70,7 +70,14 @@ export class RecoveringStore implements CacheStore {
   readTogether<T>(reads: () => T): T {
     // Down or unreadable, each read inside answers its miss on its own.
     if (this.inner?.readTogether === undefined || !this.readable) return reads();
-    return this.inner.readTogether(reads);
+    try {
+      return this.inner.readTogether(reads);
+    } catch (error) {
+      // The group itself broke (its reads catch their own errors): from here on every read is a miss.
+      this.readable = false;
+      this.fail(`cannot read: ${String(error)}`);
+      return reads();
+    }
   }
 
   getObject(key: string): StoredObject | undefined {

@@ -33,6 +33,11 @@ function end(db: Database, sql: ReadGroupStatements): void {
   try {
     sql.commitRead.run();
   } catch {
-    if (db.inTransaction) sql.rollbackRead.run();
+    try {
+      if (db.inTransaction) sql.rollbackRead.run();
+    } catch {
+      // Neither ends it (an I/O error on a dying disk): the reads' answers stand, and the next
+      // statement's error takes the store down (recovering.ts).
+    }
   }
 }

@@ -98,7 +98,11 @@ describe("reachability", () => {
     fake.emit(event);
     const reader = watch.body!.getReader();
     let first = "";
-    while (!first.endsWith("}\n")) first += new TextDecoder().decode((await reader.read()).value);
+    while (!first.endsWith("}\n")) {
+      const next = await reader.read();
+      if (next.done) break;
+      first += new TextDecoder().decode(next.value);
+    }
     expect(first.trim()).toBe(JSON.stringify(event));
     // Half of the next event: held back, and dropped with the broken stream.
     fake.writeToWatches('{"type":"MODIFIED","object":{"metadata":');

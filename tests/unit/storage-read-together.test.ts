@@ -5,6 +5,7 @@ import { silentLogger } from "../../src/log.ts";
 import { openStore } from "../../src/storage/open.ts";
 import { Sealer } from "../../src/storage/sealer.ts";
 import { MemoryStore } from "../../src/storage/memory.ts";
+import { RecoveringStore } from "../../src/storage/recovering.ts";
 import { WriteBehind } from "../../src/storage/write-behind.ts";
 import { useTempDir } from "../helpers/storage.ts";
 
@@ -55,5 +56,19 @@ describe("readTogether", () => {
       expect(store.readTogether(() => text(store.getObject(KEY)))).toBe("x");
       store.close();
     }
+  });
+
+  test("a group that breaks as a whole (its end fails) still answers, with misses, and takes the store down", () => {
+    const inner = new MemoryStore();
+    inner.putObject(KEY, object('{"a":1}'));
+    Object.assign(inner, {
+      readTogether: () => {
+        throw new Error("SQLITE_IOERR: disk I/O error");
+      },
+    });
+    const store = new RecoveringStore(() => inner, { log: silentLogger, retryMs: 60_000 });
+    expect(store.readTogether(() => text(store.getObject(KEY)))).toBeUndefined();
+    expect(store.health().up).toBe(false);
+    store.close();
   });
 });
