@@ -16,7 +16,7 @@ const decoder = new TextDecoder();
 export type JsonListOutcome = { split: SplitList } | { whole: string } | undefined;
 
 /**
- * With a `pacer` (a large body: the sink gives one from 2 MB on), takes the scan over: the text of
+ * With a `pacer` (a large body: the sink gives one from 1 MB on), takes the scan over: the text of
  * an element whose item gained kind and apiVersion is let go once the item is made, the item's
  * text a copy of its own, with `pacer` collecting the garbage as it goes, so the two are never
  * alive at once for the whole list; a list that does not split gets the texts back. Without one,

@@ -47,7 +47,7 @@ describe("GarbagePacer", () => {
     }
   });
 
-  test("from 2 MB on, the texts kind-less items are split from count too (they are let go); below, only the bytes scanned", async () => {
+  test("from one collection step on (COLLECT_EVERY_BYTES), the texts of kind-less items count too (they are let go); below, only the bytes scanned", async () => {
     const step = 64 * 1024;
     for (const [items, large] of [[300, false], [Math.ceil(COLLECT_EVERY_BYTES / 1000), true]] as const) {
       const plain = new TextEncoder().encode(listText(items, true));
