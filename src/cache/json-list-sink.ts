@@ -2,7 +2,7 @@
  * A body sink that splits a JSON LIST while it streams past (gunzipping it on the way when it
  * came gzipped), so the chunks are let go as they are scanned and only the items stay alive.
  */
-import { COLLECT_EVERY_BYTES, GarbagePacer } from "./garbage-pacer.ts";
+import { COLLECT_EVERY_BYTES, GarbagePacer, SPLIT_COLLECT_EVERY_BYTES } from "./garbage-pacer.ts";
 import { JsonListScanner } from "./json-list-scanner.ts";
 import { splitScannedList, type JsonListOutcome } from "./json-list-split.ts";
 import type { BodySink } from "./request-cache.ts";
@@ -14,7 +14,9 @@ import type { BodySink } from "./request-cache.ts";
  * @example
  * return jsonListSink({ gzipped: false, limit: 64 << 20, done: (outcome) => storeOutcome(outcome) });
  */
-export function jsonListSink(options: { gzipped: boolean; limit: number; done: (outcome: JsonListOutcome) => void; pacer?: GarbagePacer }): BodySink {
+export function jsonListSink(options: {
+  gzipped: boolean; limit: number; done: (outcome: JsonListOutcome) => void; pacer?: GarbagePacer; splitPacer?: GarbagePacer;
+}): BodySink {
   const scanner = new JsonListScanner();
   const pacer = options.pacer ?? new GarbagePacer();
   let scannedBytes = 0;
@@ -27,7 +29,9 @@ export function jsonListSink(options: { gzipped: boolean; limit: number; done: (
   let dropped = false;
   const finish = () => {
     // Only a large body is worth its items' texts being copied to be let go (json-list-split.ts).
-    if (!dropped) options.done(splitScannedList(scanner.finish(), scannedBytes >= COLLECT_EVERY_BYTES ? pacer : undefined));
+    if (dropped) return;
+    const splitPacer = scannedBytes < COLLECT_EVERY_BYTES ? undefined : options.splitPacer ?? new GarbagePacer(SPLIT_COLLECT_EVERY_BYTES);
+    options.done(splitScannedList(scanner.finish(), splitPacer));
   };
   const inflater = options.gzipped ? gunzipInto(scan) : undefined;
   return {

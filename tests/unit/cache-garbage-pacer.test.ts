@@ -13,7 +13,7 @@ function listText(items: number, kindLess = false): string {
 /** Streams `body` through a JSON list sink in 4 KB chunks; resolves with the outcome. */
 function streamed(body: Uint8Array, gzipped: boolean, pacer: GarbagePacer): Promise<JsonListOutcome> {
   return new Promise((resolve) => {
-    const sink = jsonListSink({ gzipped, limit: 64 << 20, done: resolve, pacer });
+    const sink = jsonListSink({ gzipped, limit: 64 << 20, done: resolve, pacer, splitPacer: pacer });
     for (let at = 0; at < body.length; at += 4096) sink.chunk(body.slice(at, at + 4096));
     sink.end();
   });
