@@ -63,7 +63,11 @@ export async function startTestLite(
     dir?: string;
     /** `server.listen`; default one free loopback port. */
     listen?: string[];
-    /** `upstream.timeout`; generous by default, so that a busy machine never looks like a frozen cloud. */
+    /**
+     * `upstream.timeout`; generous by default, so that a busy machine never looks like a frozen cloud:
+     * with 3 s, the first probe of a freshly started process took longer when the test got a few
+     * percent of a core, and the cloud was taken for gone mid-test (a frozen cloud costs a test 2x this).
+     */
     timeout?: string;
     healthInterval?: string;
   },
@@ -79,7 +83,7 @@ export async function startTestLite(
     : extra;
   const toml = [
     `[server]\nlisten = ${JSON.stringify(options.listen ?? ["127.0.0.1:0"])}\ncert_file = "${serving.certFile}"\nkey_file = "${serving.keyFile}"\nclient_ca_file = "${pki.ca.certFile}"${options.serverToml ? `\n${options.serverToml}` : ""}`,
-    hasSection("upstream") ? "" : `[upstream]\nservers = ${JSON.stringify(options.servers)}\nca_file = "${pki.ca.certFile}"\ntimeout = "${options.timeout ?? "3s"}"\nhealth_interval = "${options.healthInterval ?? "200ms"}"`,
+    hasSection("upstream") ? "" : `[upstream]\nservers = ${JSON.stringify(options.servers)}\nca_file = "${pki.ca.certFile}"\ntimeout = "${options.timeout ?? "10s"}"\nhealth_interval = "${options.healthInterval ?? "200ms"}"`,
     ...identities.map((i) => `[[identity]]\ncert_file = "${i.certFile}"\nkey_file = "${i.keyFile}"`),
     hasSection("cache") ? "" : `[cache]\nbackend = "memory"\ndir = "${dir}/cache"`,
     hasSection("admin") ? "" : `[admin]\nlisten = "127.0.0.1:0"`,

@@ -57,7 +57,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "lite-gaps-"));
   fake = await startFakeUpstream({ cert: pki.upstreamServer.certPem, key: pki.upstreamServer.keyPem, ca: pki.ca.certPem });
   for (const space of ["heal", "stale", "replay", "full", "gone"]) for (const name of ["a", "b"]) fake.put(space, name, { v: name });
-  lite = await startTestLite(pki, { servers: [fake.url], timeout: "1s", toml: `[cache]\nbackend = "sqlite"\ndir = "${dir}/cache"` });
+  lite = await startTestLite(pki, { servers: [fake.url], toml: `[cache]\nbackend = "sqlite"\ndir = "${dir}/cache"` });
 });
 
 afterAll(async () => {
