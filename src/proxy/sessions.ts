@@ -47,6 +47,9 @@ export class UpstreamSession {
    * const response = await session.fetch(server.origin, `${server.origin}/api/v1/pods`, { headers, signal });
    */
   async fetch(origin: string, url: string, init: BunFetchRequestInit): Promise<Response> {
+    // Also as it goes out: a connection it opens is then seen while it lives, even when the
+    // request is aborted (a probe that timed out) and its connection closed before it ends.
+    this.connections?.noteActivity();
     try {
       return await this.fetchOnPool(origin, url, init);
     } finally {

@@ -66,6 +66,24 @@ describe("connections opened to the cloud", () => {
     }
   });
 
+  test("a request notes activity as it goes out, so its connection is sampled while it lives, even if the request never ends", async () => {
+    let noted = 0;
+    const stub = { noteActivity: () => noted++, sample() {} } as unknown as ConnectionCounter;
+    const sessions = new SessionManager({ ca: pki.ca.certPem, proxy: "", connections: stub });
+    const waiting = new AbortController();
+    http1.hang = true;
+    try {
+      const request = sessions.defaultSession.fetch(http1.url, `${http1.url}/version`, { signal: waiting.signal }).catch(() => "aborted");
+      expect(noted).toBe(1);
+      waiting.abort();
+      expect(await request).toBe("aborted");
+      expect(noted).toBe(2);
+    } finally {
+      http1.hang = false;
+      sessions.closeAll();
+    }
+  });
+
   test("HTTP/2 stays on: concurrent requests of one session are one connection, counted once", async () => {
     const origin = `https://127.0.0.1:${(h2Server.address() as AddressInfo).port}`;
     const { connections, sessions, opened } = counted(origin);
