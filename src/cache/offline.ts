@@ -3,7 +3,7 @@
  * ("Online and offline").
  */
 import type { Metrics } from "../metrics/metrics.ts";
-import type { CacheStore, StoredList, StoredObject } from "../storage/types.ts";
+import { readTogether, type CacheStore, type StoredList, type StoredObject } from "../storage/types.ts";
 import { cacheAnswerHeaders, cacheHit, staleListWarning, statusResponse } from "../wire.ts";
 import { heldWatch } from "./held-watch.ts";
 import { assembleListAnswer } from "./list-forms.ts";
@@ -33,9 +33,8 @@ export class OfflineAnswers {
   }) {}
 
   answer(plan: CachePlan, signal: AbortSignal): Response {
-    const { store } = this.deps;
     // An answer reads the store four times or more: one group shares one taking of its locks.
-    return store.readTogether ? store.readTogether(() => this.fromStore(plan, signal)) : this.fromStore(plan, signal);
+    return readTogether(this.deps.store, () => this.fromStore(plan, signal));
   }
 
   private fromStore(plan: CachePlan, signal: AbortSignal): Response {

@@ -1,7 +1,7 @@
 import type { Logger } from "../log.ts";
 import { OpenedItems } from "./opened-items.ts";
 import type { Sealer } from "./sealer.ts";
-import type { CacheStore, ListItem, ListMeta, StoredList, StoredObject } from "./types.ts";
+import { readTogether, type CacheStore, type ListItem, type ListMeta, type StoredList, type StoredObject } from "./types.ts";
 
 const utf8 = new TextDecoder();
 
@@ -104,7 +104,7 @@ export class SealedStore implements CacheStore {
   }
 
   readTogether<T>(reads: () => T): T {
-    return this.inner.readTogether ? this.inner.readTogether(reads) : reads();
+    return readTogether(this.inner, reads);
   }
 
   count(): number {

@@ -120,3 +120,13 @@ export interface CacheStore {
   removeIdlePartitions(since: number): number;
   close(): void;
 }
+
+/**
+ * Runs `reads` as one group where `store` can (`CacheStore.readTogether`), else one by one.
+ *
+ * @example
+ * const answer = readTogether(store, () => store.getObject(key) ?? store.getList(key));
+ */
+export function readTogether<T>(store: CacheStore, reads: () => T): T {
+  return store.readTogether ? store.readTogether(reads) : reads();
+}

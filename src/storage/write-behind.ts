@@ -1,6 +1,6 @@
 import type { Logger } from "../log.ts";
 import { StoreUnavailableError } from "./recovering.ts";
-import type { CacheStore, ListItem, ListMeta, StoredList, StoredObject } from "./types.ts";
+import { readTogether, type CacheStore, type ListItem, type ListMeta, type StoredList, type StoredObject } from "./types.ts";
 
 interface PendingWrite {
   op: string;
@@ -164,7 +164,7 @@ export class WriteBehind implements CacheStore {
     this.flush();
     this.groupedReads++;
     try {
-      return this.inner.readTogether ? this.inner.readTogether(reads) : reads();
+      return readTogether(this.inner, reads);
     } finally {
       this.groupedReads--;
     }
@@ -179,11 +179,12 @@ export class WriteBehind implements CacheStore {
     this.inner.close();
   }
 
-  /** A store that is down said so once (recovering.ts); a line per write or batch would repeat it. */
+  /** Every read sees the writes queued before it; inside a group they wait, since applying them would make the group write. */
   private beforeRead(): void {
     if (this.groupedReads === 0) this.flush();
   }
 
+  /** A store that is down said so once (recovering.ts); a line per write or batch would repeat it. */
   private report(msg: string, error: unknown, fields: Record<string, unknown>): void {
     if (!(error instanceof StoreUnavailableError)) this.log.error(msg, { ...fields, error: String(error) });
   }
